@@ -1,0 +1,37 @@
+// Builds what `npm start` runs: the server bundle (dist/cli.js) and the web app (dist/web/).
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist/web', { recursive: true });
+
+await Promise.all([
+  build({
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.js',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+  build({
+    entryPoints: readdirSync('web')
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `web/${f}`),
+    outdir: 'dist/web',
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'chrome110',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+]);
+
+for (const file of readdirSync('web')) {
+  if (!file.endsWith('.ts')) cpSync(`web/${file}`, `dist/web/${file}`, { recursive: true });
+}

@@ -1,0 +1,126 @@
+/**
+ * SignalingClient: the transport layer of the SDK. Typed, promise-based `join`/`leave`/`signal` over
+ * socket.io; rejoins its room by itself after a reconnect; server errors surface as `SignalingError`.
+ */
+import { Emitter } from '@socket.io/component-emitter';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { ErrorCode, Result } from '../protocol/errors.js';
+import type {
+  ClientToServerEvents,
+  JoinResult,
+  PeerInfo,
+  PeerLeftEvent,
+  ServerToClientEvents,
+  SignalEvent,
+} from '../protocol/events.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** A failed request: `code` is the server's stable error code, or a client-side one. */
+export class SignalingError extends Error {
+  constructor(
+    readonly code: ErrorCode | 'timeout' | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignalingError';
+  }
+}
+
+export interface SignalingClientEvents {
+  'peer-joined': (peer: PeerInfo) => void;
+  'peer-left': (event: PeerLeftEvent) => void;
+  signal: (event: SignalEvent) => void;
+  /** After every successful join, including the automatic one after a reconnect. */
+  joined: (result: JoinResult) => void;
+  'connection-state': (state: ConnectionState) => void;
+  /** An error that belongs to no request, e.g. a failed automatic rejoin. */
+  error: (error: SignalingError) => void;
+}
+
+export interface SignalingClientOptions {
+  /** How long a request waits for its ack. Default 10 000 ms. */
+  timeout?: number;
+  /** Passed to socket.io-client; by default WebSocket only, so no sticky sessions are needed. */
+  socket?: Partial<ManagerOptions & SocketOptions>;
+}
+
+export class SignalingClient extends Emitter<SignalingClientEvents, SignalingClientEvents> {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  #timeout: number;
+  #joined: { room: string; name?: string } | null = null;
+  #state: ConnectionState = 'connecting';
+
+  /** @example const client = new SignalingClient('http://localhost:9001'); await client.join('demo'); */
+  constructor(url: string, options: SignalingClientOptions = {}) {
+    super();
+    this.#timeout = options.timeout ?? 10_000;
+    this.socket = io(url, { transports: ['websocket'], ...options.socket });
+    this.socket.on('peer-joined', (peer) => this.emit('peer-joined', peer));
+    this.socket.on('peer-left', (event) => this.emit('peer-left', event));
+    this.socket.on('signal', (event) => this.emit('signal', event));
+    this.socket.on('connect', () => {
+      this.#setState('connected');
+      if (this.socket.recovered || this.#joined === null) return;
+      // A new session on the server: the old peer id is gone, so join again under a new one.
+      const { room, name } = this.#joined;
+      this.join(room, name).catch((err: SignalingError) => this.emit('error', err));
+    });
+    this.socket.on('disconnect', () => {
+      if (this.#state !== 'closed') this.#setState(this.socket.active ? 'reconnecting' : 'closed');
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get id(): string | undefined {
+    return this.socket.id;
+  }
+
+  async join(room: string, name?: string): Promise<JoinResult> {
+    const result = await this.#request<JoinResult>('join', name === undefined ? { room } : { room, name });
+    this.#joined = { room, name };
+    this.emit('joined', result);
+    return result;
+  }
+
+  async leave(): Promise<void> {
+    this.#joined = null;
+    await this.#request('leave');
+  }
+
+  /** Sends `data` to one peer of the room; resolves once the server has relayed it. */
+  async signal(to: string, data: unknown): Promise<void> {
+    await this.#request('signal', { to, data });
+  }
+
+  close(): void {
+    this.#joined = null;
+    this.#setState('closed');
+    this.socket.disconnect();
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.emit('connection-state', state);
+  }
+
+  async #request<T extends object>(event: 'join' | 'leave' | 'signal', ...payload: unknown[]): Promise<T> {
+    if (this.#state === 'closed') throw new SignalingError('closed', `${event}: the client is closed`);
+    let result: Result<T>;
+    try {
+      // The event maps type each event; this one helper serves all three, so it goes through `unknown`.
+      const socket = this.socket.timeout(this.#timeout) as unknown as {
+        emitWithAck(event: string, ...args: unknown[]): Promise<Result<T>>;
+      };
+      result = await socket.emitWithAck(event, ...payload);
+    } catch {
+      throw new SignalingError('timeout', `${event}: no answer within ${this.#timeout} ms`);
+    }
+    if (!result.ok) throw new SignalingError(result.error.code, result.error.message);
+    return result;
+  }
+}

@@ -1,0 +1,25 @@
+/** Error codes of protocol v1: errors are data, and these codes are the stable part of them. */
+
+/** Every code the server may answer with, and what it means (rendered into docs/protocol.md). */
+export const errorCodes = {
+  'bad-request':
+    'The payload does not match the schema of the event (wrong shape, type, missing field or oversized value).',
+  'unknown-event': 'The server has no event of that name.',
+  'not-in-room': 'The event needs a joined room and the socket is in none.',
+  'peer-not-found': "The target peer is not in the sender's room.",
+  internal: 'The server failed while handling the event; the event had no effect.',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** What every acknowledgement carries: the result, or an error and nothing else. */
+export type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ProtocolError };
+
+export function protocolError(code: ErrorCode, message: string): { ok: false; error: ProtocolError } {
+  return { ok: false, error: { code, message } };
+}

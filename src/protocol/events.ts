@@ -1,0 +1,64 @@
+/** Protocol v1 as typed event maps: the server, the client SDK and the tests are all checked against these. */
+import type { ProtocolError, Result } from './errors.js';
+import type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface PeerInfo {
+  /** Stable for the life of the connection; stamped by the server, never chosen by a client. */
+  id: string;
+  name: string | null;
+}
+
+export type LeaveReason = 'left' | 'disconnected';
+
+export interface JoinResult {
+  self: PeerInfo;
+  /** Everyone already in the room, without the joiner. */
+  peers: PeerInfo[];
+  iceServers: IceServer[];
+}
+
+export interface SignalEvent {
+  /** Stamped by the server from the sending socket: it cannot be forged. */
+  from: string;
+  data: unknown;
+}
+
+export interface PeerLeftEvent {
+  id: string;
+  reason: LeaveReason;
+}
+
+/** Sent when an event came without an ack callback and failed, so the error is not lost. */
+export interface ErrorEvent extends ProtocolError {
+  event: string;
+}
+
+type Ack<T extends object = object> = (result: Result<T>) => void;
+
+export interface ClientToServerEvents {
+  join: (request: JoinRequest, ack?: Ack<JoinResult>) => void;
+  leave: (ack?: Ack) => void;
+  signal: (request: SignalRequest, ack?: Ack) => void;
+  /** The classic tutorial's relay: `socket.send(obj)` reaches every other socket of the same group. */
+  message: (data: unknown, ack?: Ack) => void;
+}
+
+export interface ServerToClientEvents {
+  'peer-joined': (peer: PeerInfo) => void;
+  'peer-left': (event: PeerLeftEvent) => void;
+  signal: (event: SignalEvent) => void;
+  message: (data: unknown) => void;
+  'user disconnected': () => void;
+  error: (event: ErrorEvent) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events yet
+export interface InterServerEvents {}
+
+/** What the server keeps per socket, in `socket.data`, where a cluster adapter can see it. */
+export interface SocketData {
+  room: string | null;
+  name: string | null;
+}

@@ -1,0 +1,45 @@
+/** zod schemas for every client→server payload; the server parses with them before any handler runs. */
+import { z } from 'zod';
+import { MAX_PEER_ID_LENGTH, MAX_PEER_NAME_LENGTH, ROOM_NAME_PATTERN } from './limits.js';
+
+export const roomName = z.string().regex(ROOM_NAME_PATTERN, 'room must be 1-64 characters of A-Za-z0-9._-');
+
+export const peerName = z
+  .string()
+  .trim()
+  .min(1, 'name must not be empty')
+  .max(MAX_PEER_NAME_LENGTH, `name must be at most ${MAX_PEER_NAME_LENGTH} characters`)
+  // Control characters in a display name only ever serve to confuse a UI or a log.
+  .regex(/^[^\p{Cc}]*$/u, 'name must not contain control characters');
+
+export const peerId = z.string().min(1).max(MAX_PEER_ID_LENGTH);
+
+export const joinRequest = z.object({
+  room: roomName,
+  name: peerName.optional(),
+});
+
+/** `leave` takes no payload; an empty object is tolerated for clients that always send one. */
+export const leaveRequest = z.union([z.undefined(), z.object({}).strict()]);
+
+export const signalRequest = z.object({
+  to: peerId,
+  // Opaque to the server: whatever the two peers agree on (SDP, candidates, app messages).
+  data: z.unknown().refine((v) => v !== undefined, 'data is required'),
+});
+
+/** The classic relay forwards anything JSON-like that socket.io can carry; only `undefined` is meaningless. */
+export const classicMessage = z.unknown().refine((v) => v !== undefined, 'message must have a payload');
+
+/** `RTCIceServer[]` as handed to clients in the `join` ack (from the `--ice-servers` option). */
+export const iceServers = z.array(
+  z.object({
+    urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  }),
+);
+
+export type JoinRequest = z.infer<typeof joinRequest>;
+export type SignalRequest = z.infer<typeof signalRequest>;
+export type IceServer = z.infer<typeof iceServers>[number];

@@ -1,0 +1,21 @@
+/**
+ * The classic tutorial's relay, kept so its pages work unchanged: whatever a socket `send`s reaches
+ * every other socket of its group as `message`, and a socket that goes away is announced as
+ * `user disconnected`. Unlike the original, a group is a room (or the lobby), not the whole server.
+ */
+import { schemas } from '../protocol/index.js';
+import { groupOf } from './groups.js';
+import { handle, OK } from './handle.js';
+import type { Logger } from './logger.js';
+import type { IoSocket } from './types.js';
+
+export function attachClassic(socket: IoSocket, log: Logger): void {
+  handle(socket, log, 'message', schemas.classicMessage, (data) => {
+    socket.to(groupOf(socket)).emit('message', data);
+    return OK;
+  });
+
+  socket.on('disconnect', () => {
+    socket.to(groupOf(socket)).emit('user disconnected');
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * The 1:1 call page in real headless Chromium: two pages in one room make a call through tsunagu,
+ * media flows (frames are decoded), Hang up clears the other side, and Connect works again.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchBrowser, mediaContext } from '../helpers/browser.js';
+import { startServer } from '../helpers/server.js';
+
+const server = await startServer();
+const browser = await launchBrowser();
+
+async function openPage(room: string): Promise<Page> {
+  const context = await mediaContext(browser, server.url);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(`${server.url}/?room=${room}`);
+  await page.waitForFunction(() => window.tsunagu?.client.state === 'connected');
+  return page;
+}
+
+const connectionState = (page: Page) => page.evaluate(() => window.tsunagu.pc?.connectionState ?? 'none');
+
+/** Frames decoded so far on the page's inbound video, from getStats(). */
+function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pc = window.tsunagu.pc;
+    if (!pc) return 0;
+    let frames = 0;
+    (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+    });
+    return frames;
+  });
+}
+
+function succeededPair(page: Page): Promise<boolean> {
+  return page.evaluate(async () => {
+    let ok = false;
+    (await window.tsunagu.pc?.getStats())?.forEach((s: { type: string; state?: string; nominated?: boolean }) => {
+      if (s.type === 'candidate-pair' && s.state === 'succeeded') ok = true;
+    });
+    return ok;
+  });
+}
+
+/** Waits until decoded frames grow by `by` — media is flowing now, not just once. */
+async function framesFlowing(page: Page, by = 10): Promise<void> {
+  const start = await framesDecoded(page);
+  await page.waitForFunction(
+    async ({ start, by }) => {
+      const pc = window.tsunagu.pc;
+      if (!pc) return false;
+      let frames = 0;
+      (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+      });
+      return frames >= start + by;
+    },
+    { start, by },
+    { timeout: 20_000, polling: 100 },
+  );
+}
+
+async function callConnected(a: Page, b: Page): Promise<void> {
+  for (const page of [a, b]) {
+    await page.waitForFunction(() => window.tsunagu.pc?.connectionState === 'connected', null, { timeout: 20_000 });
+  }
+}
+
+describe('a 1:1 call in Chromium', () => {
+  it("two pages in one room connect, decode each other's video, hang up and call again; a third room is unaffected", async () => {
+    const alice = await openPage('call-x');
+    const bob = await openPage('call-x');
+    const carol = await openPage('call-y');
+
+    await alice.click('#start');
+    await bob.click('#start');
+    await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
+    await alice.click('#connect');
+
+    await callConnected(alice, bob);
+    assert.equal(await succeededPair(alice), true);
+    await framesFlowing(alice);
+    await framesFlowing(bob);
+    assert.ok((await alice.locator('#debug-log li').count()) > 2, 'the debug panel lists SDP and candidates');
+
+    // Hang up on one side clears the other: remote video gone, ready to connect again.
+    await alice.click('#hangup');
+    await bob.waitForFunction(() => window.tsunagu.pc === null);
+    assert.equal(await bob.evaluate(() => (document.getElementById('remote') as HTMLVideoElement).srcObject), null);
+    assert.equal(await bob.isEnabled('#connect'), true);
+
+    // Connect again, this time from the other side.
+    await bob.click('#connect');
+    await callConnected(alice, bob);
+    await framesFlowing(alice);
+    await framesFlowing(bob);
+
+    // The page in the other room saw none of it.
+    assert.equal(await connectionState(carol), 'none');
+    assert.equal(await carol.evaluate(() => window.tsunagu.peers.size), 0);
+    assert.equal(await carol.locator('#debug-log li').count(), 0);
+  });
+
+  it('when the other side closes its tab, the remote video clears and the page can connect again', async () => {
+    const alice = await openPage('call-z');
+    const bob = await openPage('call-z');
+    await alice.click('#start');
+    await bob.click('#start');
+    await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
+    await alice.click('#connect');
+    await callConnected(alice, bob);
+    await framesFlowing(alice);
+
+    await bob.context().close();
+    await alice.waitForFunction(() => window.tsunagu.pc === null && window.tsunagu.peers.size === 0);
+    assert.equal(await alice.evaluate(() => (document.getElementById('remote') as HTMLVideoElement).srcObject), null);
+
+    const dave = await openPage('call-z');
+    await dave.click('#start');
+    await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
+    await alice.click('#connect');
+    await callConnected(alice, dave);
+    await framesFlowing(dave);
+  });
+});

@@ -1,0 +1,33 @@
+/** Headless Debian Chromium driven by playwright-core, with a fake camera and microphone. */
+import { after } from 'node:test';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+];
+
+/** Launches once per test file (playwright gives it a fresh user-data dir); closed when the file ends. */
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  after(() => browser.close());
+  return browser;
+}
+
+/** A context with camera and microphone granted, as a user who clicked "Allow". */
+export async function mediaContext(browser: Browser, origin: string): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.grantPermissions(['camera', 'microphone'], { origin });
+  return context;
+}

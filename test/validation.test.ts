@@ -1,0 +1,132 @@
+/**
+ * Bad input gets a clear error and nothing else happens: every event with malformed payloads is
+ * answered `bad-request`, nobody else hears of it, and the server answers the next good request.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ErrorEvent } from '../src/protocol/index.js';
+import { connect, joined, next, record, request, settle } from './helpers/clients.js';
+import { startServer } from './helpers/server.js';
+
+const server = await startServer();
+const long = 'x'.repeat(65);
+
+const malformed: Record<string, Array<[string, unknown]>> = {
+  join: [
+    ['no payload', undefined],
+    ['null', null],
+    ['a string', 'room-1'],
+    ['a number', 42],
+    ['an array', [{ room: 'r' }]],
+    ['room missing', { name: 'Alice' }],
+    ['room empty', { room: '' }],
+    ['room too long', { room: long }],
+    ['room with a slash', { room: 'a/b' }],
+    ['room with a space', { room: 'a b' }],
+    ['room with unicode', { room: 'つなぐ' }],
+    ['room a number', { room: 7 }],
+    ['room an object', { room: { toString: 'x' } }],
+    ['name empty', { room: 'r', name: '   ' }],
+    ['name too long', { room: 'r', name: long }],
+    ['name with a control character', { room: 'r', name: 'a\u0000b' }],
+    ['name a number', { room: 'r', name: 1 }],
+    ['prototype pollution', JSON.parse('{"__proto__":{"room":"polluted"}}')],
+  ],
+  signal: [
+    ['no payload', undefined],
+    ['null', null],
+    ['a string', 'hello'],
+    ['to missing', { data: 1 }],
+    ['data missing', { to: 'abc' }],
+    ['to empty', { to: '', data: 1 }],
+    ['to a number', { to: 5, data: 1 }],
+    ['to too long', { to: 'x'.repeat(200), data: 1 }],
+    ['to an array', { to: ['a', 'b'], data: 1 }],
+  ],
+  leave: [
+    ['a string', 'now'],
+    ['a number', 1],
+    ['an object with fields', { room: 'r' }],
+  ],
+};
+
+describe('malformed payloads', () => {
+  let rooms = 0;
+  for (const [event, cases] of Object.entries(malformed)) {
+    for (const [label, payload] of cases) {
+      it(`${event} with ${label} gets bad-request, and the room hears nothing`, async () => {
+        const room = `victims-${++rooms}`;
+        const [sender, bystander] = await Promise.all([connect(server.url), connect(server.url)]);
+        await joined(sender, room);
+        await joined(bystander, room);
+        const bystanderSaw = record(bystander);
+        const answer = await request(sender, event, payload);
+        assert.equal(answer.ok, false);
+        assert.equal(!answer.ok && answer.error.code, 'bad-request');
+        assert.match(!answer.ok ? answer.error.message : '', new RegExp(`^${event}: `));
+        // The sender is still in its room and the server still answers it.
+        const again = await joined(sender, room);
+        assert.deepEqual(
+          again.peers.map((p) => p.id),
+          [bystander.id],
+        );
+        await settle(bystander);
+        assert.deepEqual(bystanderSaw, []);
+      });
+    }
+  }
+
+  it('message without a payload gets bad-request', async () => {
+    const sender = await connect(server.url);
+    const answer = await request(sender, 'message');
+    assert.equal(!answer.ok && answer.error.code, 'bad-request');
+  });
+
+  it('an unknown event gets unknown-event', async () => {
+    const sender = await connect(server.url);
+    const answer = await request(sender, 'offer', { sdp: 'v=0' });
+    assert.equal(!answer.ok && answer.error.code, 'unknown-event');
+  });
+
+  it('a failing event sent without an ack is answered with an error event', async () => {
+    const sender = await connect(server.url);
+    const error = next<ErrorEvent>(sender, 'error');
+    sender.emit('join', { room: 'a/b' });
+    const event = await error;
+    assert.equal(event.code, 'bad-request');
+    assert.equal(event.event, 'join');
+  });
+
+  it('a frame larger than the payload limit closes only that connection', async () => {
+    const [big, other] = await Promise.all([connect(server.url), connect(server.url)]);
+    await joined(big, 'size');
+    await joined(other, 'size');
+    const dropped = next(big, 'disconnect');
+    const left = next(other, 'peer-left');
+    big.emit('signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayload + 1) });
+    await dropped;
+    await left;
+    const b = await joined(other, 'size');
+    assert.deepEqual(b.peers, []);
+  });
+
+  it('a signal just under the payload limit is relayed', async () => {
+    const [alice, bob] = await Promise.all([connect(server.url), connect(server.url)]);
+    await joined(alice, 'size-ok');
+    await joined(bob, 'size-ok');
+    const data = 'x'.repeat(server.config.maxPayload - 200);
+    const got = next<{ data: string }>(bob, 'signal');
+    assert.deepEqual(await request(alice, 'signal', { to: bob.id, data }), { ok: true });
+    assert.equal((await got).data.length, data.length);
+  });
+
+  it('a burst of garbage on every event leaves the server answering good requests', async () => {
+    const sender = await connect(server.url);
+    const garbage = [undefined, null, 0, -1, '', 'x'.repeat(10_000), [], {}, [[[[[]]]]], { a: { b: { c: {} } } }, true];
+    for (const event of ['join', 'leave', 'signal', 'message', 'constructor', '__proto__', 'toString']) {
+      for (const payload of garbage) sender.emit(event as 'join', payload as never);
+    }
+    const result = await joined(sender, 'still-up');
+    assert.equal(result.self.id, sender.id);
+  });
+});
