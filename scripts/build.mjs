@@ -32,6 +32,7 @@ await Promise.all([
   }),
 ]);
 
+// Pages and assets are copied as they are; the .ts entry points above are what they load.
 for (const file of readdirSync('web')) {
-  if (!file.endsWith('.ts')) cpSync(`web/${file}`, `dist/web/${file}`, { recursive: true });
+  if (/\.(html|css|svg|png|ico)$/.test(file)) cpSync(`web/${file}`, `dist/web/${file}`);
 }

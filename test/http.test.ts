@@ -6,8 +6,8 @@ import { startServer } from './helpers/server.js';
 const server = await startServer();
 
 describe('http', () => {
-  it('serves the call page at / with the four classic buttons', async () => {
-    const res = await fetch(`${server.url}/?room=x`);
+  it('serves the 1:1 call page with the four classic buttons', async () => {
+    const res = await fetch(`${server.url}/one-to-one.html?room=x`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     const html = await res.text();

@@ -1,25 +1,43 @@
 /**
- * The 1:1 call page: the classic tutorial's Start video / Stop video / Connect / Hang up, grown up:
- * rooms from the URL, promise-based offer/answer, trickle ICE, and a panel of what was exchanged.
+ * The video-call app: a mesh call for up to 8 people on the SDK's `Room` — grid, mute, camera,
+ * screen share, device choice, chat, per-tile connection quality, and the SDP/ICE debug view.
  */
-import { SignalingClient } from '../src/client/index.js';
-import type { PeerInfo } from '../src/protocol/events.js';
+import { Room, SignalingClient, SignalingError, type Participant } from '../src/client/index.js';
+import { describeMediaError, getCamera, listDevices } from './app/media.js';
+import { Tiles } from './app/tiles.js';
 
-/** What this page sends to its peer inside `signal.data`. */
-type CallMessage =
-  { description: RTCSessionDescriptionInit } | { candidate: RTCIceCandidateInit | null } | { bye: true };
+/** What app instances tell each other over the data channels. */
+type AppMessage =
+  | { kind: 'chat'; text: string }
+  | { kind: 'state'; camera: boolean; mic: boolean; screen: string | null };
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+interface RemoteState {
+  streams: Map<string, MediaStream>;
+  camera: boolean;
+  screen: string | null;
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
-  start: $<HTMLButtonElement>('start'),
-  stop: $<HTMLButtonElement>('stop'),
-  connect: $<HTMLButtonElement>('connect'),
-  hangup: $<HTMLButtonElement>('hangup'),
-  local: $<HTMLVideoElement>('local'),
-  remote: $<HTMLVideoElement>('remote'),
-  remoteLabel: $('remote-label'),
+  roomName: $('room-name'),
+  copyLink: $<HTMLButtonElement>('copy-link'),
   status: $('status'),
-  roomLink: $<HTMLAnchorElement>('room-link'),
+  message: $('message'),
+  lobby: $('lobby'),
+  joinForm: $<HTMLFormElement>('join-form'),
+  nameInput: $<HTMLInputElement>('name-input'),
+  joinButton: $<HTMLButtonElement>('join'),
+  oneToOne: $<HTMLAnchorElement>('one-to-one-link'),
+  call: $('call'),
+  mic: $<HTMLButtonElement>('mic'),
+  camera: $<HTMLButtonElement>('camera'),
+  screen: $<HTMLButtonElement>('screen'),
+  cameraSelect: $<HTMLSelectElement>('camera-select'),
+  micSelect: $<HTMLSelectElement>('mic-select'),
+  leave: $<HTMLButtonElement>('leave'),
+  chatLog: $('chat-log'),
+  chatForm: $<HTMLFormElement>('chat-form'),
+  chatInput: $<HTMLInputElement>('chat-input'),
   debugLog: $('debug-log'),
   debugCount: $('debug-count'),
 };
@@ -32,167 +50,274 @@ function roomFromUrl(): string {
     url.searchParams.set('room', room);
     history.replaceState(null, '', url);
   }
-  ui.roomLink.href = url.href;
-  ui.roomLink.textContent = room;
   return room;
 }
 
-const room = roomFromUrl();
-const client = new SignalingClient(location.origin);
-const peers = new Map<string, PeerInfo>();
-let iceServers: RTCIceServer[] = [];
+const roomName = roomFromUrl();
+const room = new Room(new SignalingClient(location.origin));
+const tiles = new Tiles($('grid'));
+const remote = new Map<string, RemoteState>();
 let localStream: MediaStream | null = null;
-let pc: RTCPeerConnection | null = null;
-let remoteId: string | null = null;
-/** Candidates that arrive before the remote description is set cannot be added yet. */
-let pendingCandidates: RTCIceCandidateInit[] = [];
+let screenStream: MediaStream | null = null;
+let joined = false;
+let statsTimer: ReturnType<typeof setInterval> | undefined;
 
-function log(direction: 'sent' | 'received', kind: string, text: string): void {
+ui.roomName.textContent = roomName;
+ui.oneToOne.href = `/one-to-one.html?room=${roomName}-1to1`;
+ui.nameInput.value = localStorage.getItem('tsunagu:name') ?? '';
+
+function showMessage(text: string | null): void {
+  ui.message.hidden = text === null;
+  ui.message.textContent = text ?? '';
+}
+
+function render(): void {
+  ui.lobby.hidden = joined;
+  ui.call.hidden = !joined;
+  const people = room.participants.size + (joined ? 1 : 0);
+  ui.status.textContent = joined
+    ? `${people} in the call · ${room.client.state}`
+    : room.client.state === 'connected'
+      ? ''
+      : room.client.state;
+  const audio = localStream?.getAudioTracks()[0];
+  const video = localStream?.getVideoTracks()[0];
+  ui.mic.disabled = !audio;
+  ui.camera.disabled = !video;
+  ui.mic.textContent = audio && !audio.enabled ? 'Unmute' : 'Mute';
+  ui.mic.setAttribute('aria-pressed', String(!!audio && !audio.enabled));
+  ui.camera.textContent = video && !video.enabled ? 'Camera on' : 'Camera off';
+  ui.camera.setAttribute('aria-pressed', String(!!video && !video.enabled));
+  ui.screen.textContent = screenStream ? 'Stop sharing' : 'Share screen';
+  ui.screen.setAttribute('aria-pressed', String(screenStream !== null));
+}
+
+function nameOf(participant: Participant): string {
+  return participant.name ?? `Guest ${participant.id.slice(0, 4)}`;
+}
+
+function renderParticipant(participant: Participant): void {
+  const state = remote.get(participant.id);
+  if (!state) return;
+  for (const [streamId, stream] of state.streams) {
+    const key = `${participant.id}:${streamId}`;
+    const isScreen = streamId === state.screen;
+    tiles.upsert(key, { label: isScreen ? `${nameOf(participant)} (screen)` : nameOf(participant), stream, owner: participant.id });
+    tiles.setCameraOff(key, !isScreen && !state.camera);
+  }
+}
+
+function myState(): AppMessage {
+  return {
+    kind: 'state',
+    camera: localStream?.getVideoTracks()[0]?.enabled ?? false,
+    mic: localStream?.getAudioTracks()[0]?.enabled ?? false,
+    screen: screenStream?.id ?? null,
+  };
+}
+
+function addChatLine(who: string, text: string): void {
+  const item = document.createElement('li');
+  const name = document.createElement('b');
+  name.textContent = who;
+  item.append(name, text);
+  ui.chatLog.append(item);
+  item.scrollIntoView({ block: 'nearest' });
+}
+
+function logSignal(direction: 'sent' | 'received', peer: string, data: unknown): void {
   const item = document.createElement('li');
   item.className = direction;
-  item.textContent = `${kind}\n${text}`;
+  const d = data as { description?: RTCSessionDescriptionInit; candidates?: RTCIceCandidateInit[] };
+  const body = d.description
+    ? `${d.description.type}\n${d.description.sdp ?? ''}`
+    : `candidates\n${(d.candidates ?? []).map((c) => c.candidate).join('\n')}`;
+  item.textContent = `${direction === 'sent' ? 'to' : 'from'} ${peer.slice(0, 6)}: ${body}`;
   ui.debugLog.append(item);
   ui.debugCount.textContent = String(ui.debugLog.children.length);
 }
 
-function render(): void {
-  ui.start.disabled = localStream !== null;
-  ui.stop.disabled = localStream === null;
-  ui.connect.disabled = pc !== null || peers.size === 0;
-  ui.hangup.disabled = pc === null;
-  const others = peers.size === 1 ? '1 other person' : `${peers.size} other people`;
-  const call = pc ? ` · call: ${pc.connectionState}` : '';
-  ui.status.textContent = `${client.state} · ${others} here${call}`;
-}
-
-function send(message: CallMessage): void {
-  if (remoteId === null) return;
-  if ('description' in message) log('sent', message.description.type ?? 'sdp', message.description.sdp ?? '');
-  if ('candidate' in message) log('sent', 'candidate', message.candidate?.candidate || '(end of candidates)');
-  client.signal(remoteId, message).catch((err: Error) => console.warn('signal failed:', err.message));
-}
-
-function createConnection(peerId: string): RTCPeerConnection {
-  remoteId = peerId;
-  const conn = new RTCPeerConnection({ iceServers });
-  conn.onicecandidate = ({ candidate }) => send({ candidate: candidate ? candidate.toJSON() : null });
-  conn.ontrack = ({ track, streams }) => {
-    ui.remote.srcObject = streams[0] ?? new MediaStream([track]);
-  };
-  conn.onconnectionstatechange = () => {
-    if (conn.connectionState === 'failed') hangUp(false);
-    render();
-  };
-  if (localStream) for (const track of localStream.getTracks()) conn.addTrack(track, localStream);
-  else {
-    // Nothing to send yet: still ask to receive, so the call carries the other side's media.
-    conn.addTransceiver('video', { direction: 'recvonly' });
-    conn.addTransceiver('audio', { direction: 'recvonly' });
-  }
-  ui.remoteLabel.textContent = peers.get(peerId)?.name ?? `Peer ${peerId.slice(0, 6)}`;
-  pc = conn;
-  render();
-  return conn;
-}
-
-async function connect(): Promise<void> {
-  const [first] = peers.keys();
-  if (first === undefined || pc) return;
-  const conn = createConnection(first);
-  await conn.setLocalDescription(await conn.createOffer());
-  send({ description: conn.localDescription!.toJSON() });
-}
-
-function hangUp(notify: boolean): void {
-  if (notify) send({ bye: true });
-  pc?.close();
-  pc = null;
-  remoteId = null;
-  pendingCandidates = [];
-  ui.remote.srcObject = null;
-  ui.remoteLabel.textContent = 'Remote';
-  render();
-}
-
-async function onSignal(from: string, message: CallMessage): Promise<void> {
-  if ('bye' in message) {
-    if (from === remoteId) hangUp(false);
-    return;
-  }
-  if ('description' in message) {
-    const { description } = message;
-    log('received', description.type ?? 'sdp', description.sdp ?? '');
-    if (description.type === 'offer') {
-      // A new call replaces whatever was there: this page holds one call at a time.
-      if (pc) hangUp(false);
-      const conn = createConnection(from);
-      await conn.setRemoteDescription(description);
-      await conn.setLocalDescription(await conn.createAnswer());
-      send({ description: conn.localDescription!.toJSON() });
-    } else if (pc && from === remoteId) {
-      await pc.setRemoteDescription(description);
-    }
-    for (const candidate of pendingCandidates.splice(0)) await pc?.addIceCandidate(candidate);
-    return;
-  }
-  if ('candidate' in message && from === remoteId && pc) {
-    log('received', 'candidate', message.candidate?.candidate || '(end of candidates)');
-    if (message.candidate === null) return;
-    if (pc.remoteDescription) await pc.addIceCandidate(message.candidate);
-    else pendingCandidates.push(message.candidate);
+async function pollStats(): Promise<void> {
+  for (const [id, s] of await room.getStats()) {
+    const rtt = s.rttMs === null ? '–' : `${Math.round(s.rttMs)} ms`;
+    const loss = s.packetLoss === null ? '–' : `${(s.packetLoss * 100).toFixed(1)} %`;
+    const kbps = s.inboundKbps === null ? '–' : `${Math.round(s.inboundKbps)} kbit/s`;
+    tiles.setQuality(id, s.quality, `${s.quality}: RTT ${rtt}, loss ${loss}, receiving ${kbps}`);
   }
 }
 
-ui.start.onclick = async () => {
+async function join(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  const name = ui.nameInput.value.trim();
+  localStorage.setItem('tsunagu:name', name);
+  ui.joinButton.disabled = true;
+  showMessage(null);
   try {
-    localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
-    ui.local.srcObject = localStream;
+    if (!localStream) {
+      try {
+        localStream = await getCamera();
+      } catch (err) {
+        showMessage(describeMediaError(err));
+      }
+    }
+    await room.join(roomName, { name: name || undefined });
   } catch (err) {
-    ui.status.textContent = `camera unavailable: ${(err as Error).message}`;
+    ui.joinButton.disabled = false;
+    for (const track of localStream?.getTracks() ?? []) track.stop();
+    localStream = null;
+    if (err instanceof SignalingError && err.code === 'room-full') {
+      showMessage('This room is full: a call holds at most 8 people. Try again later, or start a new room.');
+    } else {
+      showMessage(`Could not join: ${(err as Error).message}`);
+    }
     return;
   }
+  joined = true;
+  ui.joinButton.disabled = false;
+  if (localStream) {
+    for (const track of localStream.getTracks()) room.publish(track, localStream);
+    await Promise.all([
+      listDevices(ui.cameraSelect, 'videoinput', localStream.getVideoTracks()[0]?.getSettings().deviceId),
+      listDevices(ui.micSelect, 'audioinput', localStream.getAudioTracks()[0]?.getSettings().deviceId),
+    ]);
+  }
+  tiles.upsert('self', { label: `${name || 'You'} (you)`, stream: localStream, local: true, owner: 'self' });
+  statsTimer = setInterval(() => void pollStats().catch(() => {}), 2000);
   render();
-};
-ui.stop.onclick = () => {
-  for (const track of localStream?.getTracks() ?? []) track.stop();
+}
+
+async function leave(): Promise<void> {
+  clearInterval(statsTimer);
+  joined = false;
+  for (const track of [...(localStream?.getTracks() ?? []), ...(screenStream?.getTracks() ?? [])]) track.stop();
   localStream = null;
-  ui.local.srcObject = null;
+  screenStream = null;
+  tiles.clear();
+  remote.clear();
+  await room.leave().catch(() => {});
+  for (const track of [...room.localTracks.keys()]) room.unpublish(track);
   render();
+}
+
+function toggle(kind: 'audio' | 'video'): void {
+  const track = kind === 'audio' ? localStream?.getAudioTracks()[0] : localStream?.getVideoTracks()[0];
+  if (!track) return;
+  track.enabled = !track.enabled;
+  if (kind === 'video') tiles.setCameraOff('self', !track.enabled);
+  room.send(myState());
+  render();
+}
+
+async function toggleScreen(): Promise<void> {
+  if (screenStream) {
+    for (const track of screenStream.getTracks()) {
+      track.stop();
+      room.unpublish(track);
+    }
+    tiles.remove('self:screen');
+    screenStream = null;
+  } else {
+    try {
+      screenStream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'NotAllowedError') showMessage(`Could not share the screen: ${(err as Error).message}`);
+      return;
+    }
+    const [track] = screenStream.getVideoTracks();
+    track.onended = () => void (screenStream && toggleScreen());
+    room.publish(track, screenStream);
+    tiles.upsert('self:screen', { label: 'Your screen', stream: screenStream, local: true, owner: 'self' });
+  }
+  room.send(myState());
+  render();
+}
+
+async function switchDevice(kind: 'video' | 'audio', deviceId: string): Promise<void> {
+  const old = kind === 'video' ? localStream?.getVideoTracks()[0] : localStream?.getAudioTracks()[0];
+  if (!old || !localStream) return;
+  const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
+  const [next] = kind === 'video' ? fresh.getVideoTracks() : fresh.getAudioTracks();
+  next.enabled = old.enabled;
+  await room.replaceTrack(old, next); // also swaps it inside localStream
+  old.stop();
+  tiles.upsert('self', { label: `${ui.nameInput.value.trim() || 'You'} (you)`, stream: localStream, local: true, owner: 'self' });
+}
+
+room.on('participant-joined', (participant) => {
+  remote.set(participant.id, { streams: new Map(), camera: true, screen: null });
+  participant.send(myState());
+  render();
+});
+room.on('participant-left', (participant) => {
+  remote.delete(participant.id);
+  tiles.removeOwner(participant.id);
+  render();
+});
+room.on('track', (participant, _track, stream) => {
+  remote.get(participant.id)?.streams.set(stream.id, stream);
+  renderParticipant(participant);
+});
+room.on('track-removed', (participant, _track, stream) => {
+  if (stream.getTracks().length > 0) return;
+  remote.get(participant.id)?.streams.delete(stream.id);
+  tiles.remove(`${participant.id}:${stream.id}`);
+});
+room.on('data', (participant, data) => {
+  const message = data as AppMessage;
+  if (message.kind === 'chat' && typeof message.text === 'string') addChatLine(nameOf(participant), message.text);
+  if (message.kind === 'state') {
+    const state = remote.get(participant.id);
+    if (!state) return;
+    state.camera = message.camera;
+    if (state.screen && state.screen !== message.screen) {
+      state.streams.delete(state.screen);
+      tiles.remove(`${participant.id}:${state.screen}`);
+    }
+    state.screen = message.screen;
+    renderParticipant(participant);
+  }
+});
+room.on('connection-state', render);
+room.on('signal-log', ({ direction, peer, data }) => logSignal(direction, peer, data));
+room.client.on('connection-state', render);
+
+ui.joinForm.onsubmit = (event) => void join(event);
+ui.leave.onclick = () => void leave();
+ui.mic.onclick = () => toggle('audio');
+ui.camera.onclick = () => toggle('video');
+ui.screen.onclick = () => void toggleScreen();
+ui.cameraSelect.onchange = () => void switchDevice('video', ui.cameraSelect.value);
+ui.micSelect.onchange = () => void switchDevice('audio', ui.micSelect.value);
+ui.copyLink.onclick = async () => {
+  await navigator.clipboard.writeText(location.href).catch(() => {});
+  ui.copyLink.textContent = 'Copied';
+  setTimeout(() => (ui.copyLink.textContent = 'Copy link'), 1500);
 };
-ui.connect.onclick = () => void connect().catch((err: Error) => console.error('connect failed', err));
-ui.hangup.onclick = () => hangUp(true);
+ui.chatForm.onsubmit = (event) => {
+  event.preventDefault();
+  const text = ui.chatInput.value.trim();
+  if (!text) return;
+  room.send({ kind: 'chat', text } satisfies AppMessage);
+  addChatLine('You', text);
+  ui.chatInput.value = '';
+};
+render();
 
-client.on('peer-joined', (peer) => {
-  peers.set(peer.id, peer);
-  render();
-});
-client.on('peer-left', ({ id }) => {
-  peers.delete(id);
-  if (id === remoteId) hangUp(false);
-  render();
-});
-client.on('joined', (result) => {
-  peers.clear();
-  for (const peer of result.peers) peers.set(peer.id, peer);
-  iceServers = result.iceServers;
-  render();
-});
-client.on('signal', ({ from, data }) => {
-  onSignal(from, data as CallMessage).catch((err: Error) => console.error('signal handling failed', err));
-});
-client.on('connection-state', render);
-client.join(room).catch((err: Error) => (ui.status.textContent = `could not join: ${err.message}`));
-
-/** A handle for tests and the curious: `tsunagu.pc` in the console. */
 declare global {
   interface Window {
-    tsunagu: { client: SignalingClient; readonly pc: RTCPeerConnection | null; readonly peers: Map<string, PeerInfo> };
+    /** For tests and the curious: the live SDK objects behind the page. */
+    tsunaguApp: { room: Room; readonly localStream: MediaStream | null; readonly screenStream: MediaStream | null; readonly joined: boolean };
   }
 }
-window.tsunagu = {
-  client,
-  get pc() {
-    return pc;
+window.tsunaguApp = {
+  room,
+  get localStream() {
+    return localStream;
   },
-  peers,
+  get screenStream() {
+    return screenStream;
+  },
+  get joined() {
+    return joined;
+  },
 };

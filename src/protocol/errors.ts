@@ -7,6 +7,7 @@ export const errorCodes = {
   'unknown-event': 'The server has no event of that name.',
   'not-in-room': 'The event needs a joined room and the socket is in none.',
   'peer-not-found': "The target peer is not in the sender's room.",
+  'room-full': 'The room already holds the most peers allowed (`--max-peers-per-room`).',
   internal: 'The server failed while handling the event; the event had no effect.',
 } as const;
 

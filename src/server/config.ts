@@ -81,6 +81,13 @@ export const optionSpecs = {
     doc: 'Largest message a client may send; a larger one closes its connection (socket.io maxHttpBufferSize).',
     parse: integer(1024, 16 * 1024 * 1024),
   } satisfies OptionSpec<number>,
+  maxPeersPerRoom: {
+    env: 'MAX_PEERS_PER_ROOM',
+    value: '<n>',
+    default: 8,
+    doc: 'Most peers in one room; one more gets room-full. A mesh call sends every stream to every peer, so keep it small.',
+    parse: integer(1, 10_000),
+  } satisfies OptionSpec<number>,
   allowedOrigins: {
     env: 'ALLOWED_ORIGINS',
     value: '<list>',

@@ -50,7 +50,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     enterLobby(socket);
     rejectUnknownEvents(socket, EVENTS);
     attachClassic(socket, log);
-    attachSignaling(io, socket, log, { iceServers: config.iceServers });
+    attachSignaling(io, socket, log, config);
   });
 
   await new Promise<void>((resolve, reject) => {

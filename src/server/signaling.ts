@@ -7,6 +7,7 @@ import type { IoServer, IoSocket } from './types.js';
 
 export interface SignalingOptions {
   iceServers: IceServer[];
+  maxPeersPerRoom: number;
 }
 
 export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, options: SignalingOptions): void {
@@ -20,6 +21,10 @@ export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, opt
 
   handle(socket, log, 'join', schemas.joinRequest, async ({ room, name }) => {
     if (socket.data.room !== room) {
+      const size = io.of('/').adapter.rooms.get(roomKey(room))?.size ?? 0;
+      if (size >= options.maxPeersPerRoom) {
+        return protocolError('room-full', `join: room '${room}' is full (${options.maxPeersPerRoom} peers)`);
+      }
       leaveCurrentRoom();
       socket.data.name = name ?? null;
       enterRoom(socket, room);

@@ -15,7 +15,7 @@ async function openPage(room: string): Promise<Page> {
   const context = await mediaContext(browser, server.url);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(`${server.url}/?room=${room}`);
+  await page.goto(`${server.url}/one-to-one.html?room=${room}`);
   await page.waitForFunction(() => window.tsunagu?.client.state === 'connected');
   return page;
 }

@@ -14,12 +14,18 @@ export const CHROMIUM_ARGS = [
   '--use-fake-ui-for-media-stream',
 ];
 
-/** Launches once per test file (playwright gives it a fresh user-data dir); closed when the file ends. */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Launches once per test file (playwright gives it a fresh user-data dir); closed when the file ends.
+ * `denyMedia` makes it a browser whose user clicks "Block" on the camera prompt.
+ */
+export async function launchBrowser(options: { denyMedia?: boolean } = {}): Promise<Browser> {
+  const args = options.denyMedia
+    ? [...CHROMIUM_ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream'), '--deny-permission-prompts']
+    : CHROMIUM_ARGS;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args,
   });
   after(() => browser.close());
   return browser;

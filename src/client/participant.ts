@@ -1,0 +1,195 @@
+/**
+ * One remote participant of a mesh room: its RTCPeerConnection, negotiated the "perfect negotiation"
+ * way (so simultaneous offers never deadlock), with trickle ICE, an ICE restart when the connection
+ * fails, and a data channel for app messages.
+ */
+import { Emitter } from '@socket.io/component-emitter';
+import { isPolite, isSignalPayload, type SignalPayload } from './negotiation.js';
+import { summarizeStats, type ParticipantStats, type StatsEntry, type StatsSnapshot } from './stats.js';
+
+export interface ParticipantEvents {
+  track: (track: MediaStreamTrack, stream: MediaStream) => void;
+  'track-removed': (track: MediaStreamTrack, stream: MediaStream) => void;
+  data: (data: unknown) => void;
+  'connection-state': (state: RTCPeerConnectionState) => void;
+}
+
+export interface ParticipantOptions {
+  selfId: string;
+  rtcConfig: RTCConfiguration;
+  /** Sends a payload to this participant through the signaling server. */
+  signal: (payload: SignalPayload) => void;
+  /** How long ICE candidates are gathered before they go out together. Default 10 ms; 0 sends each at once. */
+  candidateBatchMs?: number;
+}
+
+/** The data channel is negotiated out of band (same id on both sides), so neither side must open it first. */
+const DATA_CHANNEL = { label: 'tsunagu', id: 0 };
+
+export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
+  readonly pc: RTCPeerConnection;
+  readonly polite: boolean;
+  /** Our own peer id when this connection was made; a reconnect gives us another. */
+  readonly selfId: string;
+  #channel: RTCDataChannel;
+  #options: ParticipantOptions;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  /** Signals are applied one at a time, in arrival order: each step awaits the previous one. */
+  #queue: Promise<void> = Promise.resolve();
+  #candidates: RTCIceCandidateInit[] = [];
+  #candidateTimer: ReturnType<typeof setTimeout> | null = null;
+  #outbox: string[] = [];
+  #senders = new Map<MediaStreamTrack, RTCRtpSender>();
+  #stats?: StatsSnapshot;
+  #closed = false;
+
+  constructor(
+    readonly id: string,
+    public name: string | null,
+    options: ParticipantOptions,
+  ) {
+    super();
+    this.#options = options;
+    this.selfId = options.selfId;
+    this.polite = isPolite(options.selfId, id);
+    this.pc = new RTCPeerConnection(options.rtcConfig);
+    this.#channel = this.pc.createDataChannel(DATA_CHANNEL.label, { negotiated: true, id: DATA_CHANNEL.id });
+    this.#channel.onopen = () => {
+      for (const message of this.#outbox.splice(0)) this.#channel.send(message);
+    };
+    this.#channel.onmessage = ({ data }) => {
+      try {
+        this.emit('data', JSON.parse(data as string));
+      } catch {
+        // Not ours: another app on the same channel, or garbage. Nothing to deliver.
+      }
+    };
+
+    this.pc.onnegotiationneeded = async () => {
+      // The first offer of a pair is the impolite side's: both offering at once is legal, but it
+      // costs a rollback, and Chromium sometimes gathers no candidates after one. The browser
+      // fires negotiationneeded again once the first exchange is done, if we still need it.
+      if (this.polite && this.pc.currentRemoteDescription === null) return;
+      try {
+        this.#makingOffer = true;
+        await this.pc.setLocalDescription();
+        this.#options.signal({ description: this.pc.localDescription!.toJSON() });
+      } catch (err) {
+        if (!this.#closed) console.warn(`tsunagu: offer to ${this.id} failed`, err);
+      } finally {
+        this.#makingOffer = false;
+      }
+    };
+    this.pc.onicecandidate = ({ candidate }) => {
+      if (candidate) this.#queueCandidate(candidate.toJSON());
+    };
+    this.pc.ontrack = ({ track, streams }) => {
+      const stream = streams[0] ?? new MediaStream([track]);
+      stream.onremovetrack = ({ track: removed }) => this.emit('track-removed', removed, stream);
+      this.emit('track', track, stream);
+    };
+    this.pc.onconnectionstatechange = () => {
+      const state = this.pc.connectionState;
+      // A failed path (network change, NAT rebinding) gets a fresh ICE gathering; negotiationneeded follows.
+      if (state === 'failed') this.pc.restartIce();
+      this.emit('connection-state', state);
+    };
+  }
+
+  get connectionState(): RTCPeerConnectionState {
+    return this.pc.connectionState;
+  }
+
+  /** Applies a payload this participant sent through the signaling server. */
+  handleSignal(data: unknown): Promise<void> {
+    if (!isSignalPayload(data)) return Promise.resolve();
+    this.#queue = this.#queue.then(() => this.#apply(data)).catch((err: unknown) => {
+      if (!this.#closed) console.warn(`tsunagu: signal from ${this.id} failed`, err);
+    });
+    return this.#queue;
+  }
+
+  async #apply(payload: SignalPayload): Promise<void> {
+    if ('description' in payload) {
+      const { description } = payload;
+      const collision = description.type === 'offer' && (this.#makingOffer || this.pc.signalingState !== 'stable');
+      this.#ignoreOffer = !this.polite && collision;
+      if (this.#ignoreOffer) return;
+      await this.pc.setRemoteDescription(description); // rolls back our own offer when polite
+      if (description.type === 'offer') {
+        await this.pc.setLocalDescription();
+        this.#options.signal({ description: this.pc.localDescription!.toJSON() });
+        // After a rollback Chromium may never emit candidates for the transport it reused;
+        // an ICE restart gathers afresh, at the cost of one more offer/answer.
+        if (collision) this.pc.restartIce();
+      }
+      return;
+    }
+    for (const candidate of payload.candidates) {
+      try {
+        await this.pc.addIceCandidate(candidate);
+      } catch (err) {
+        // Candidates of an offer we ignored belong to nothing; anything else is a real error.
+        if (!this.#ignoreOffer) throw err;
+      }
+    }
+  }
+
+  #queueCandidate(candidate: RTCIceCandidateInit): void {
+    this.#candidates.push(candidate);
+    const wait = this.#options.candidateBatchMs ?? 10;
+    if (wait <= 0) return this.#flushCandidates();
+    this.#candidateTimer ??= setTimeout(() => this.#flushCandidates(), wait);
+  }
+
+  #flushCandidates(): void {
+    if (this.#candidateTimer) clearTimeout(this.#candidateTimer);
+    this.#candidateTimer = null;
+    if (this.#candidates.length === 0 || this.#closed) return;
+    this.#options.signal({ candidates: this.#candidates.splice(0) });
+  }
+
+  addTrack(track: MediaStreamTrack, stream: MediaStream): void {
+    if (this.#senders.has(track)) return;
+    this.#senders.set(track, this.pc.addTrack(track, stream));
+  }
+
+  removeTrack(track: MediaStreamTrack): void {
+    const sender = this.#senders.get(track);
+    if (!sender) return;
+    this.#senders.delete(track);
+    if (this.pc.signalingState !== 'closed') this.pc.removeTrack(sender);
+  }
+
+  /** Swaps what a sender carries without renegotiating (device switch). */
+  async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    const sender = this.#senders.get(old);
+    if (!sender) return;
+    this.#senders.delete(old);
+    this.#senders.set(next, sender);
+    await sender.replaceTrack(next);
+  }
+
+  /** Sends a JSON-serialisable value over the data channel; queued until the channel opens. */
+  send(data: unknown): void {
+    const message = JSON.stringify(data);
+    if (this.#channel.readyState === 'open') this.#channel.send(message);
+    else this.#outbox.push(message);
+  }
+
+  async getStats(): Promise<ParticipantStats> {
+    const report = await this.pc.getStats();
+    const { stats, snapshot } = summarizeStats(report.values() as Iterable<StatsEntry>, Date.now(), this.#stats);
+    this.#stats = snapshot;
+    return stats;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#candidateTimer) clearTimeout(this.#candidateTimer);
+    this.#channel.close();
+    this.pc.close();
+  }
+}

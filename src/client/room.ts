@@ -1,0 +1,182 @@
+/**
+ * Room: a mesh call. One `Participant` (one RTCPeerConnection) per remote peer, kept in step with
+ * the room's presence; local tracks published to everyone, added, removed or replaced at any time.
+ *
+ * @example
+ * const room = new Room(new SignalingClient('https://calls.example.org'));
+ * room.on('track', (participant, track, stream) => attach(participant.id, stream));
+ * await room.join('standup', { name: 'Aiko' });
+ * const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+ * for (const track of media.getTracks()) room.publish(track, media);
+ */
+import { Emitter } from '@socket.io/component-emitter';
+import type { JoinResult, PeerInfo } from '../protocol/events.js';
+import { Participant } from './participant.js';
+import type { SignalingClient, SignalingClientEvents } from './signaling-client.js';
+import type { ParticipantStats } from './stats.js';
+
+export interface RoomEvents {
+  'participant-joined': (participant: Participant) => void;
+  'participant-left': (participant: Participant) => void;
+  track: (participant: Participant, track: MediaStreamTrack, stream: MediaStream) => void;
+  'track-removed': (participant: Participant, track: MediaStreamTrack, stream: MediaStream) => void;
+  data: (participant: Participant, data: unknown) => void;
+  'connection-state': (participant: Participant, state: RTCPeerConnectionState) => void;
+  /** Every signal payload in and out, for debug views (the SDP/ICE panel). */
+  'signal-log': (entry: { direction: 'sent' | 'received'; peer: string; data: unknown }) => void;
+}
+
+export interface RoomOptions {
+  /** Merged into every RTCPeerConnection's configuration; `iceServers` from the server win if given. */
+  rtcConfig?: RTCConfiguration;
+  /** See `ParticipantOptions.candidateBatchMs`. */
+  candidateBatchMs?: number;
+}
+
+export class Room extends Emitter<RoomEvents, RoomEvents> {
+  readonly participants = new Map<string, Participant>();
+  /** Published local tracks, and the stream each was published with. */
+  readonly localTracks = new Map<MediaStreamTrack, MediaStream>();
+  #self: PeerInfo | null = null;
+  /** Between `join()` and `leave()`: presence and signals are acted on, even before the join ack. */
+  #active = false;
+  #iceServers: RTCIceServer[] = [];
+  #options: RoomOptions;
+  #unsubscribe: Array<() => void> = [];
+
+  constructor(
+    readonly client: SignalingClient,
+    options: RoomOptions = {},
+  ) {
+    super();
+    this.#options = options;
+    const on = <E extends keyof SignalingClientEvents>(event: E, fn: SignalingClientEvents[E]) => {
+      client.on(event, fn as never);
+      this.#unsubscribe.push(() => client.off(event, fn as never));
+    };
+    on('joined', (result) => this.#sync(result));
+    on('peer-joined', (peer) => this.#add(peer));
+    on('peer-left', ({ id }) => this.#remove(id));
+    on('signal', ({ from, data }) => {
+      this.emit('signal-log', { direction: 'received', peer: from, data });
+      // The server relays only within our room, so a sender we have not met yet is a peer whose
+      // offer overtook its presence (it joined while our own join was in flight): meet it now,
+      // or its offer is lost and the pair never connects.
+      if (!this.participants.has(from)) this.#add({ id: from, name: null });
+      void this.participants.get(from)?.handleSignal(data);
+    });
+  }
+
+  get self(): PeerInfo | null {
+    return this.#self;
+  }
+
+  /** Joins `room`; resolves once the server has admitted us (calls then set up by themselves). */
+  async join(room: string, options: { name?: string } = {}): Promise<JoinResult> {
+    this.#active = true;
+    try {
+      return await this.client.join(room, options.name);
+    } catch (err) {
+      this.#active = this.#self !== null;
+      throw err;
+    }
+  }
+
+  async leave(): Promise<void> {
+    this.#active = false;
+    for (const id of [...this.participants.keys()]) this.#remove(id);
+    this.#self = null;
+    await this.client.leave();
+  }
+
+  /** Sends `track` to every participant, now and later ones. Renegotiation happens by itself. */
+  publish(track: MediaStreamTrack, stream: MediaStream = new MediaStream([track])): void {
+    this.localTracks.set(track, stream);
+    for (const participant of this.participants.values()) participant.addTrack(track, stream);
+  }
+
+  unpublish(track: MediaStreamTrack): void {
+    this.localTracks.delete(track);
+    for (const participant of this.participants.values()) participant.removeTrack(track);
+  }
+
+  /** Switches a published track for another of the same kind (e.g. another camera) without renegotiating. */
+  async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    const stream = this.localTracks.get(old);
+    if (!stream) throw new Error('replaceTrack: that track is not published');
+    this.localTracks.delete(old);
+    stream.removeTrack(old);
+    stream.addTrack(next);
+    this.localTracks.set(next, stream);
+    await Promise.all([...this.participants.values()].map((p) => p.replaceTrack(old, next)));
+  }
+
+  /** Sends a JSON value to everyone (or to one participant) over the data channels. */
+  send(data: unknown, to?: string): void {
+    for (const participant of this.participants.values()) if (to === undefined || participant.id === to) participant.send(data);
+  }
+
+  async getStats(): Promise<Map<string, ParticipantStats>> {
+    const entries = await Promise.all(
+      [...this.participants.values()].map(async (p) => [p.id, await p.getStats()] as const),
+    );
+    return new Map(entries);
+  }
+
+  /** Leaves nothing behind: connections closed, listeners removed, the signaling client closed. */
+  close(): void {
+    for (const id of [...this.participants.keys()]) this.#remove(id);
+    for (const off of this.#unsubscribe.splice(0)) off();
+    this.client.close();
+  }
+
+  /** After every join, including the automatic rejoin after a reconnect, which brings a new id. */
+  #sync(result: JoinResult): void {
+    // Connections set up under an old id (before a reconnect) are dead on the other side.
+    for (const [id, participant] of this.participants) if (participant.selfId !== result.self.id) this.#remove(id);
+    this.#self = result.self;
+    this.#iceServers = result.iceServers;
+    const present = new Set(result.peers.map((p) => p.id));
+    for (const id of this.participants.keys()) if (!present.has(id)) this.#remove(id);
+    for (const peer of result.peers) this.#add(peer);
+  }
+
+  #add(peer: PeerInfo): void {
+    // Our id is the socket's, known from the moment it connects: no need to wait for the join ack.
+    const selfId = this.client.id;
+    if (!this.#active || selfId === undefined || peer.id === selfId) return;
+    const known = this.participants.get(peer.id);
+    if (known) {
+      known.name ??= peer.name;
+      return;
+    }
+    const rtcConfig: RTCConfiguration = { ...this.#options.rtcConfig };
+    if (this.#iceServers.length > 0) rtcConfig.iceServers = this.#iceServers;
+    const participant = new Participant(peer.id, peer.name, {
+      selfId,
+      rtcConfig,
+      candidateBatchMs: this.#options.candidateBatchMs,
+      signal: (data) => {
+        this.emit('signal-log', { direction: 'sent', peer: peer.id, data });
+        this.client.signal(peer.id, data).catch(() => {
+          // The peer left while this was in flight; its peer-left closes the connection.
+        });
+      },
+    });
+    participant.on('track', (track, stream) => this.emit('track', participant, track, stream));
+    participant.on('track-removed', (track, stream) => this.emit('track-removed', participant, track, stream));
+    participant.on('data', (data) => this.emit('data', participant, data));
+    participant.on('connection-state', (state) => this.emit('connection-state', participant, state));
+    this.participants.set(peer.id, participant);
+    for (const [track, stream] of this.localTracks) participant.addTrack(track, stream);
+    this.emit('participant-joined', participant);
+  }
+
+  #remove(id: string): void {
+    const participant = this.participants.get(id);
+    if (!participant) return;
+    this.participants.delete(id);
+    participant.close();
+    this.emit('participant-left', participant);
+  }
+}

@@ -1,0 +1,141 @@
+/** The SDK's logic that needs no browser: SignalingClient against a real server, and pure helpers. */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { SignalingClient, SignalingError } from '../src/client/index.js';
+import { isPolite, isSignalPayload } from '../src/client/negotiation.js';
+import { quality, summarizeStats } from '../src/client/stats.js';
+import type { PeerInfo, SignalEvent } from '../src/protocol/index.js';
+import { startServer } from './helpers/server.js';
+
+const server = await startServer({ maxPeersPerRoom: 2 });
+const clients: SignalingClient[] = [];
+after(() => clients.forEach((c) => c.close()));
+
+function client(): SignalingClient {
+  const c = new SignalingClient(server.url, { timeout: 5000 });
+  clients.push(c);
+  return c;
+}
+
+function nextEvent<T>(c: SignalingClient, event: 'peer-joined' | 'signal' | 'joined' | 'peer-left'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within 5 s`)), 5000);
+    c.once(event, ((value: T) => {
+      clearTimeout(timer);
+      resolve(value);
+    }) as never);
+  });
+}
+
+describe('SignalingClient', () => {
+  it('join, signal and leave are promises typed by the protocol', async () => {
+    const [alice, bob] = [client(), client()];
+    const a = await alice.join('sdk-1', 'Alice');
+    assert.equal(a.self.name, 'Alice');
+    const seen = nextEvent<PeerInfo>(alice, 'peer-joined');
+    const b = await bob.join('sdk-1');
+    assert.equal((await seen).id, b.self.id);
+    const got = nextEvent<SignalEvent>(bob, 'signal');
+    await alice.signal(b.self.id, { hello: 1 });
+    assert.deepEqual(await got, { from: a.self.id, data: { hello: 1 } });
+    await bob.leave();
+  });
+
+  it("a server error rejects with a SignalingError carrying the server's code", async () => {
+    const alice = client();
+    await alice.join('sdk-2');
+    await assert.rejects(alice.signal('nobody', 1), (err: unknown) => {
+      assert.ok(err instanceof SignalingError);
+      assert.equal(err.code, 'peer-not-found');
+      return true;
+    });
+    await assert.rejects(alice.join('not a room'), { code: 'bad-request' });
+  });
+
+  it('a join over capacity rejects with room-full', async () => {
+    const [a, b, c] = [client(), client(), client()];
+    await a.join('sdk-full');
+    await b.join('sdk-full');
+    await assert.rejects(c.join('sdk-full'), { code: 'room-full' });
+  });
+
+  it('after its connection drops, it reconnects and rejoins its room by itself', async () => {
+    const [alice, bob] = [client(), client()];
+    await alice.join('sdk-3', 'Alice');
+    await bob.join('sdk-3');
+    const rejoined = nextEvent<{ self: PeerInfo; peers: PeerInfo[] }>(alice, 'joined');
+    const back = nextEvent<PeerInfo>(bob, 'peer-joined');
+    const oldId = alice.id;
+    alice.socket.io.engine.close(); // the transport dies under socket.io, as on a network blip
+    const result = await rejoined;
+    assert.notEqual(result.self.id, oldId);
+    assert.equal(result.self.name, 'Alice');
+    assert.deepEqual(
+      result.peers.map((p) => p.id),
+      [bob.id],
+    );
+    assert.equal((await back).id, result.self.id);
+  });
+
+  it('a closed client rejects requests with closed', async () => {
+    const c = client();
+    c.close();
+    await assert.rejects(c.join('sdk-4'), { code: 'closed' });
+  });
+});
+
+describe('perfect negotiation roles', () => {
+  it('exactly one side of every pair is polite', () => {
+    for (const [a, b] of [
+      ['a', 'b'],
+      ['Zx', 'aA'],
+      ['_-1', '-_1'],
+    ])
+      assert.notEqual(isPolite(a, b), isPolite(b, a));
+  });
+
+  it("only the SDK's own payloads are taken as signals", () => {
+    assert.equal(isSignalPayload({ description: { type: 'offer', sdp: 'v=0' } }), true);
+    assert.equal(isSignalPayload({ candidates: [] }), true);
+    for (const other of [null, 1, 'x', {}, { description: { type: 'nope' } }, { candidates: 'x' }, { bye: true }]) {
+      assert.equal(isSignalPayload(other), false, JSON.stringify(other));
+    }
+  });
+});
+
+describe('stats summary', () => {
+  const report = (bytesIn: number, bytesOut: number) => [
+    { type: 'candidate-pair', state: 'succeeded', nominated: true, currentRoundTripTime: 0.042 },
+    {
+      type: 'inbound-rtp',
+      kind: 'video',
+      bytesReceived: bytesIn,
+      packetsReceived: 990,
+      packetsLost: 10,
+      framesDecoded: 300,
+    },
+    { type: 'inbound-rtp', kind: 'audio', bytesReceived: 0, packetsReceived: 0, packetsLost: 0 },
+    { type: 'outbound-rtp', kind: 'video', bytesSent: bytesOut },
+  ];
+
+  it('reads RTT, loss and frames; rates need a previous snapshot', () => {
+    const first = summarizeStats(report(100_000, 50_000), 1000);
+    assert.equal(first.stats.rttMs, 42);
+    assert.equal(first.stats.packetLoss, 0.01);
+    assert.equal(first.stats.framesDecoded, 300);
+    assert.equal(first.stats.inboundKbps, null);
+    const second = summarizeStats(report(350_000, 175_000), 3000, first.snapshot);
+    assert.equal(second.stats.inboundKbps, 1000); // 250 kB in 2 s = 1 Mbit/s
+    assert.equal(second.stats.outboundKbps, 500);
+    assert.equal(second.stats.quality, 'good');
+  });
+
+  it('grades quality by round trip and loss', () => {
+    assert.equal(quality(null, null), 'unknown');
+    assert.equal(quality(40, 0), 'good');
+    assert.equal(quality(200, 0.01), 'fair');
+    assert.equal(quality(40, 0.05), 'fair');
+    assert.equal(quality(500, 0), 'poor');
+    assert.equal(quality(40, 0.2), 'poor');
+  });
+});

@@ -1,0 +1,87 @@
+/** Drives the video-call app in Chromium: open, join, and wait on what getStats() says. */
+import type { Browser, Page } from 'playwright-core';
+import { mediaContext } from './browser.js';
+
+export async function openApp(browser: Browser, baseUrl: string, room: string, name: string): Promise<Page> {
+  const context = await mediaContext(browser, baseUrl);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
+  await page.goto(`${baseUrl}/?room=${room}`);
+  await page.fill('#name-input', name);
+  return page;
+}
+
+export async function join(page: Page): Promise<string> {
+  await page.click('#join');
+  await page.waitForFunction(() => window.tsunaguApp.joined && window.tsunaguApp.room.self !== null);
+  return page.evaluate(() => window.tsunaguApp.room.self!.id);
+}
+
+export const selfId = (page: Page) => page.evaluate(() => window.tsunaguApp.room.self?.id ?? null);
+
+/** Waits until the page holds a connected call with exactly these peers. */
+export async function connectedTo(page: Page, ids: string[], timeout = 30_000): Promise<void> {
+  await waitFor(page, `connected to ${ids.length} peers`, () =>
+    page.waitForFunction(
+      (ids) => {
+        const { participants } = window.tsunaguApp.room;
+        return (
+          participants.size === ids.length && ids.every((id) => participants.get(id)?.connectionState === 'connected')
+        );
+      },
+      ids,
+      { timeout, polling: 100 },
+    ),
+  );
+}
+
+/** What the page's calls look like, for a failure message. */
+export function describeCalls(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const { room } = window.tsunaguApp;
+    const peers = [...room.participants.values()].map(
+      (p) =>
+        `${p.id}(${p.polite ? 'polite' : 'impolite'}): ${p.connectionState}/${p.pc.signalingState}/${p.pc.iceConnectionState}`,
+    );
+    return `self ${room.self?.id ?? '-'}; ${peers.join('; ') || 'no participants'}`;
+  });
+}
+
+/** Runs a wait; on failure, says what it waited for and what the page's calls looked like. */
+async function waitFor<T>(page: Page, what: string, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}\n  ${await describeCalls(page).catch(() => 'page gone')}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Video frames the page has decoded from one participant so far (getStats inbound-rtp). */
+export function framesFrom(page: Page, id: string): Promise<number> {
+  return page.evaluate(async (id) => {
+    const participant = window.tsunaguApp.room.participants.get(id);
+    return participant ? (await participant.getStats()).framesDecoded : -1;
+  }, id);
+}
+
+/** Waits until frames decoded from `id` grow by `by`: media from that peer is flowing now. */
+export async function framesFlowing(page: Page, id: string, by = 5, timeout = 30_000): Promise<void> {
+  const start = await framesFrom(page, id);
+  await waitFor(page, `frames from ${id}`, () =>
+    page.waitForFunction(
+      async ({ id, target }) => {
+        const participant = window.tsunaguApp.room.participants.get(id);
+        return participant !== undefined && (await participant.getStats()).framesDecoded >= target;
+      },
+      { id, target: Math.max(start, 0) + by },
+      { timeout, polling: 200 },
+    ),
+  );
+}
+
+/** Tiles in the page's grid, by their owner (a participant id, or 'self'). */
+export function tileOwners(page: Page): Promise<string[]> {
+  return page.$$eval('#grid .tile', (tiles) => tiles.map((t) => (t as HTMLElement).dataset.owner ?? ''));
+}
