@@ -8,8 +8,7 @@ import { Tiles } from './app/tiles.js';
 
 /** What app instances tell each other over the data channels. */
 type AppMessage =
-  | { kind: 'chat'; text: string }
-  | { kind: 'state'; camera: boolean; mic: boolean; screen: string | null };
+  { kind: 'chat'; text: string } | { kind: 'state'; camera: boolean; mic: boolean; screen: string | null };
 
 interface RemoteState {
   streams: Map<string, MediaStream>;
@@ -102,7 +101,11 @@ function renderParticipant(participant: Participant): void {
   for (const [streamId, stream] of state.streams) {
     const key = `${participant.id}:${streamId}`;
     const isScreen = streamId === state.screen;
-    tiles.upsert(key, { label: isScreen ? `${nameOf(participant)} (screen)` : nameOf(participant), stream, owner: participant.id });
+    tiles.upsert(key, {
+      label: isScreen ? `${nameOf(participant)} (screen)` : nameOf(participant),
+      stream,
+      owner: participant.id,
+    });
     tiles.setCameraOff(key, !isScreen && !state.camera);
   }
 }
@@ -220,7 +223,8 @@ async function toggleScreen(): Promise<void> {
     try {
       screenStream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
     } catch (err) {
-      if ((err as { name?: string }).name !== 'NotAllowedError') showMessage(`Could not share the screen: ${(err as Error).message}`);
+      if ((err as { name?: string }).name !== 'NotAllowedError')
+        showMessage(`Could not share the screen: ${(err as Error).message}`);
       return;
     }
     const [track] = screenStream.getVideoTracks();
@@ -240,7 +244,12 @@ async function switchDevice(kind: 'video' | 'audio', deviceId: string): Promise<
   next.enabled = old.enabled;
   await room.replaceTrack(old, next); // also swaps it inside localStream
   old.stop();
-  tiles.upsert('self', { label: `${ui.nameInput.value.trim() || 'You'} (you)`, stream: localStream, local: true, owner: 'self' });
+  tiles.upsert('self', {
+    label: `${ui.nameInput.value.trim() || 'You'} (you)`,
+    stream: localStream,
+    local: true,
+    owner: 'self',
+  });
 }
 
 room.on('participant-joined', (participant) => {
@@ -306,7 +315,12 @@ render();
 declare global {
   interface Window {
     /** For tests and the curious: the live SDK objects behind the page. */
-    tsunaguApp: { room: Room; readonly localStream: MediaStream | null; readonly screenStream: MediaStream | null; readonly joined: boolean };
+    tsunaguApp: {
+      room: Room;
+      readonly localStream: MediaStream | null;
+      readonly screenStream: MediaStream | null;
+      readonly joined: boolean;
+    };
   }
 }
 window.tsunaguApp = {

@@ -104,9 +104,11 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
   /** Applies a payload this participant sent through the signaling server. */
   handleSignal(data: unknown): Promise<void> {
     if (!isSignalPayload(data)) return Promise.resolve();
-    this.#queue = this.#queue.then(() => this.#apply(data)).catch((err: unknown) => {
-      if (!this.#closed) console.warn(`tsunagu: signal from ${this.id} failed`, err);
-    });
+    this.#queue = this.#queue
+      .then(() => this.#apply(data))
+      .catch((err: unknown) => {
+        if (!this.#closed) console.warn(`tsunagu: signal from ${this.id} failed`, err);
+      });
     return this.#queue;
   }
 

@@ -113,7 +113,8 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
 
   /** Sends a JSON value to everyone (or to one participant) over the data channels. */
   send(data: unknown, to?: string): void {
-    for (const participant of this.participants.values()) if (to === undefined || participant.id === to) participant.send(data);
+    for (const participant of this.participants.values())
+      if (to === undefined || participant.id === to) participant.send(data);
   }
 
   async getStats(): Promise<Map<string, ParticipantStats>> {
