@@ -6,6 +6,7 @@ set -euo pipefail
 # command → Debian package
 declare -A needs=(
   [/usr/bin/chromium]=chromium
+  [/usr/bin/turnserver]=coturn
 )
 
 missing=()

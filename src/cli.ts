@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, flagOf, optionSpecs, resolveConfig, type OptionName } from './server/config.js';
 import { renderHelp } from './server/config-docs.js';
+import { mintToken } from './server/auth.js';
 import { createServer } from './server/index.js';
 import { packageVersion } from './server/package-info.js';
 
@@ -46,16 +47,74 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const server = await createServer(config);
+  let stopping = false;
   const stop = (signal: string) => {
-    server.log.info({ signal }, 'shutting down');
-    void server.close().then(() => process.exit(0));
+    if (stopping) {
+      server.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    server.log.info({ signal, graceMs: config.shutdownGrace }, 'shutting down');
+    void server.shutdown().then(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   return -1; // keep running
 }
 
-main(process.argv.slice(2)).then(
+/** `tsunagu token`: mints an HS256 token for development, signed with --token-secret / TOKEN_SECRET. */
+async function token(argv: string[]): Promise<number> {
+  const usage = `Usage: tsunagu token --sub <identity> --room <room|prefix*> [--name <name>] [--ttl <seconds>] [--token-secret <secret>]
+Prints a JWT for --auth token servers that share the secret (default ttl 3600).`;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        sub: { type: 'string' },
+        room: { type: 'string' },
+        name: { type: 'string' },
+        ttl: { type: 'string', default: '3600' },
+        'token-secret': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`tsunagu token: ${(err as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  const secret = values['token-secret'] ?? process.env.TOKEN_SECRET ?? '';
+  const ttl = Number(values.ttl);
+  const problem = !values.sub
+    ? '--sub is required'
+    : !values.room
+      ? '--room is required'
+      : secret.length < 32
+        ? 'a --token-secret (or TOKEN_SECRET) of at least 32 characters is required'
+        : !Number.isInteger(ttl) || ttl < 1
+          ? '--ttl must be a whole number of seconds'
+          : null;
+  if (problem) {
+    process.stderr.write(`tsunagu token: ${problem}\n${usage}\n`);
+    return 2;
+  }
+  try {
+    const jwt = await mintToken({ secret, sub: values.sub!, room: values.room!, name: values.name, ttl });
+    process.stdout.write(jwt + '\n');
+    return 0;
+  } catch (err) {
+    process.stderr.write(`tsunagu token: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
+const argv = process.argv.slice(2);
+(argv[0] === 'token' ? token(argv.slice(1)) : main(argv)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },

@@ -97,16 +97,31 @@ describe('malformed payloads', () => {
     assert.equal(event.event, 'join');
   });
 
-  it('a frame larger than the payload limit closes only that connection', async () => {
+  it('a message over the payload limit gets payload-too-large, is not relayed, and the sender stays connected', async () => {
     const [big, other] = await Promise.all([connect(server.url), connect(server.url)]);
-    await joined(big, 'size');
-    await joined(other, 'size');
+    await joined(big, 'size-1');
+    await joined(other, 'size-1');
+    const otherSaw = record(other);
+    const answer = await request(big, 'signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayload + 1) });
+    assert.equal(!answer.ok && answer.error.code, 'payload-too-large');
+    assert.deepEqual(await request(big, 'signal', { to: other.id!, data: 'small' }), { ok: true });
+    await settle(other);
+    assert.deepEqual(
+      otherSaw.map((e) => e.args[0]),
+      [{ from: big.id, data: 'small' }],
+    );
+  });
+
+  it('a frame far over the limit (4x) closes only that connection', async () => {
+    const [big, other] = await Promise.all([connect(server.url), connect(server.url)]);
+    await joined(big, 'size-2');
+    await joined(other, 'size-2');
     const dropped = next(big, 'disconnect');
     const left = next(other, 'peer-left');
-    big.emit('signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayload + 1) });
+    big.emit('signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayload * 4 + 1) });
     await dropped;
     await left;
-    const b = await joined(other, 'size');
+    const b = await joined(other, 'size-2');
     assert.deepEqual(b.peers, []);
   });
 

@@ -53,7 +53,11 @@ function roomFromUrl(): string {
 }
 
 const roomName = roomFromUrl();
-const room = new Room(new SignalingClient(location.origin));
+// `?relay` forces every call through TURN: for checking a TURN set-up, as a person or a test.
+const relayOnly = new URL(location.href).searchParams.has('relay');
+const room = new Room(new SignalingClient(location.origin), {
+  rtcConfig: relayOnly ? { iceTransportPolicy: 'relay' } : {},
+});
 const tiles = new Tiles($('grid'));
 const remote = new Map<string, RemoteState>();
 let localStream: MediaStream | null = null;

@@ -66,6 +66,9 @@ export class SignalingClient extends Emitter<SignalingClientEvents, SignalingCli
       const { room, name } = this.#joined;
       this.join(room, name).catch((err: SignalingError) => this.emit('error', err));
     });
+    // The node is draining: drop the transport the way a network blip would, so socket.io's own
+    // reconnection (with backoff) finds another node behind the load balancer.
+    this.socket.on('server-shutdown', () => this.socket.io.engine?.close());
     this.socket.on('disconnect', () => {
       if (this.#state !== 'closed') this.#setState(this.socket.active ? 'reconnecting' : 'closed');
     });

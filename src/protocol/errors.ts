@@ -8,6 +8,13 @@ export const errorCodes = {
   'not-in-room': 'The event needs a joined room and the socket is in none.',
   'peer-not-found': "The target peer is not in the sender's room.",
   'room-full': 'The room already holds the most peers allowed (`--max-peers-per-room`).',
+  'payload-too-large': 'The message is larger than the server accepts (`--max-payload`); it was dropped.',
+  'rate-limited': 'The socket sent events faster than allowed (`--rate-limit`, `--rate-burst`); the event was dropped.',
+  unauthorized: 'No valid token: missing, malformed, wrongly signed, expired or not yet valid (`--auth token`).',
+  forbidden: 'The token does not allow this room.',
+  'too-many-connections': 'The server or this address already holds the most connections allowed.',
+  'too-many-rooms': 'The server already holds the most rooms allowed (`--max-rooms`).',
+  'shutting-down': 'The server is draining for shutdown; connect again (a load balancer sends you elsewhere).',
   internal: 'The server failed while handling the event; the event had no effect.',
 } as const;
 

@@ -52,13 +52,26 @@ export interface ServerToClientEvents {
   message: (data: unknown) => void;
   'user disconnected': () => void;
   error: (event: ErrorEvent) => void;
+  /** The server is draining: reconnect (through the load balancer) within `graceMs`. */
+  'server-shutdown': (event: { graceMs: number }) => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events yet
 export interface InterServerEvents {}
 
+/** Who a token says the peer is (`--auth token`). */
+export interface Identity {
+  /** The token's `sub`. */
+  sub: string;
+  /** The rooms it may join: an exact name, or a `prefix*` pattern. */
+  room: string;
+  name: string | null;
+}
+
 /** What the server keeps per socket, in `socket.data`, where a cluster adapter can see it. */
 export interface SocketData {
   room: string | null;
   name: string | null;
+  /** Set when the server verifies tokens; null in open mode. */
+  identity: Identity | null;
 }

@@ -5,13 +5,13 @@
  */
 import { schemas } from '../protocol/index.js';
 import { groupOf } from './groups.js';
-import { handle, OK } from './handle.js';
-import type { Logger } from './logger.js';
-import type { IoSocket } from './types.js';
+import { handle, OK, type HandlerContext } from './handle.js';
 
-export function attachClassic(socket: IoSocket, log: Logger): void {
-  handle(socket, log, 'message', schemas.classicMessage, (data) => {
+export function attachClassic(ctx: HandlerContext): void {
+  const { socket, metrics } = ctx;
+  handle(ctx, 'message', schemas.classicMessage, (data) => {
     socket.to(groupOf(socket)).emit('message', data);
+    metrics.classicMessage();
     return OK;
   });
 

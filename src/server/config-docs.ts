@@ -15,6 +15,7 @@ export function renderHelp(): string {
     `tsunagu ${packageVersion} — WebRTC signaling server with rooms, and a video-call app`,
     '',
     'Usage: tsunagu [options]',
+    '       tsunagu token --sub <identity> --room <room|prefix*> [--name <name>] [--ttl <seconds>]',
     '',
     'Options (a flag wins over its environment variable, which wins over the default):',
     ...rows.map(([flag, doc]) => flag.padEnd(width) + doc),

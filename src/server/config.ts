@@ -48,6 +48,25 @@ function json<T>(schema: z.ZodType<T>) {
   };
 }
 
+function bool(raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error('must be true or false');
+}
+
+/** A duration in seconds, for people; kept in ms inside. */
+function seconds(min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new Error(`must be a number of seconds from ${min} to ${max}`);
+    }
+    return Math.round(n * 1000);
+  };
+}
+
+const text = (raw: string) => raw.trim();
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const optionSpecs = {
@@ -78,7 +97,7 @@ export const optionSpecs = {
     env: 'MAX_PAYLOAD',
     value: '<bytes>',
     default: DEFAULT_MAX_PAYLOAD_BYTES,
-    doc: 'Largest message a client may send; a larger one closes its connection (socket.io maxHttpBufferSize).',
+    doc: 'Largest message a client may send; a larger one gets payload-too-large, and a frame over 4x closes the connection.',
     parse: integer(1024, 16 * 1024 * 1024),
   } satisfies OptionSpec<number>,
   maxPeersPerRoom: {
@@ -88,12 +107,108 @@ export const optionSpecs = {
     doc: 'Most peers in one room; one more gets room-full. A mesh call sends every stream to every peer, so keep it small.',
     parse: integer(1, 10_000),
   } satisfies OptionSpec<number>,
+  maxRooms: {
+    env: 'MAX_ROOMS',
+    value: '<n>',
+    default: 10_000,
+    doc: 'Most rooms on this node; a join that would open one more gets too-many-rooms.',
+    parse: integer(1, 10_000_000),
+  } satisfies OptionSpec<number>,
+  maxConnections: {
+    env: 'MAX_CONNECTIONS',
+    value: '<n>',
+    default: 20_000,
+    doc: 'Most connected clients on this node; one more is refused with too-many-connections.',
+    parse: integer(1, 10_000_000),
+  } satisfies OptionSpec<number>,
+  maxConnectionsPerIp: {
+    env: 'MAX_CONNECTIONS_PER_IP',
+    value: '<n>',
+    default: 50,
+    doc: 'Most connected clients from one IP address on this node.',
+    parse: integer(1, 10_000_000),
+  } satisfies OptionSpec<number>,
+  rateLimit: {
+    env: 'RATE_LIMIT',
+    value: '<events/s>',
+    default: 50,
+    doc: 'Sustained events per second one socket may send (token bucket); beyond it, rate-limited.',
+    parse: integer(1, 1_000_000),
+  } satisfies OptionSpec<number>,
+  rateBurst: {
+    env: 'RATE_BURST',
+    value: '<events>',
+    default: 200,
+    doc: 'Events a socket may send at once above the rate (the bucket size): a call setup is a burst.',
+    parse: integer(1, 1_000_000),
+  } satisfies OptionSpec<number>,
+  auth: {
+    env: 'AUTH',
+    value: '<mode>',
+    default: 'open' as 'open' | 'token',
+    doc: 'open: anyone may join any room. token: a JWT is required to connect (auth.token or ?token=).',
+    parse: oneOf('open', 'token'),
+  } satisfies OptionSpec<'open' | 'token'>,
+  tokenSecret: {
+    env: 'TOKEN_SECRET',
+    value: '<secret>',
+    default: '',
+    shownDefault: '(none)',
+    doc: 'Shared secret for HS256 tokens. Prefer the environment variable: flags show in `ps`.',
+    parse: text,
+  } satisfies OptionSpec<string>,
+  tokenPublicKey: {
+    env: 'TOKEN_PUBLIC_KEY',
+    value: '<file>',
+    default: '',
+    shownDefault: '(none)',
+    doc: 'PEM public key (SPKI) file for EdDSA or ES256 tokens, instead of a shared secret.',
+    parse: text,
+  } satisfies OptionSpec<string>,
+  turnSecret: {
+    env: 'TURN_SECRET',
+    value: '<secret>',
+    default: '',
+    shownDefault: '(none)',
+    doc: "coturn's static-auth-secret: with it, every join gets short-lived TURN credentials.",
+    parse: text,
+  } satisfies OptionSpec<string>,
+  turnUrls: {
+    env: 'TURN_URLS',
+    value: '<urls>',
+    default: '',
+    shownDefault: '(none)',
+    doc: 'Comma-separated TURN URLs the credentials are for, e.g. turn:turn.example.org:3478?transport=udp.',
+    parse: text,
+  } satisfies OptionSpec<string>,
+  turnTtl: {
+    env: 'TURN_TTL',
+    value: '<seconds>',
+    default: 86_400,
+    doc: 'How long TURN credentials stay valid.',
+    parse: integer(60, 30 * 86_400),
+  } satisfies OptionSpec<number>,
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    value: '<bool>',
+    default: false,
+    doc: 'Take the client address from X-Forwarded-For (behind a load balancer) for per-IP limits and logs.',
+    parse: bool,
+  } satisfies OptionSpec<boolean>,
+  shutdownGrace: {
+    env: 'SHUTDOWN_GRACE',
+    value: '<seconds>',
+    default: 10_000,
+    shownDefault: '10',
+    doc: 'On SIGTERM/SIGINT, how long clients get to move elsewhere before the process exits.',
+    parse: seconds(0, 3600),
+  } satisfies OptionSpec<number>,
   allowedOrigins: {
     env: 'ALLOWED_ORIGINS',
     value: '<list>',
     default: '*',
     shownDefault: '* (any)',
-    doc: 'Comma-separated origins allowed to connect from a browser page, or * for any.',
+    doc: 'Comma-separated origins whose pages may connect and call the HTTP API, or * for any.',
     parse: (raw: string) => raw.trim() || '*',
   } satisfies OptionSpec<string>,
   logLevel: {
@@ -142,7 +257,24 @@ export function resolveConfig(
       throw new ConfigError(`${source} ${(err as Error).message} (got '${raw}')`);
     }
   }
-  return config as Config;
+  return checkConfig(config as Config);
+}
+
+/** Options that only make sense together; checked once the values are known. */
+export function checkConfig(config: Config): Config {
+  if (config.auth === 'token' && !config.tokenSecret && !config.tokenPublicKey) {
+    throw new ConfigError('--auth token needs --token-secret or --token-public-key');
+  }
+  if (config.tokenSecret && config.tokenSecret.length < 32) {
+    throw new ConfigError('--token-secret must be at least 32 characters (HS256 wants 256 bits)');
+  }
+  if (config.tokenSecret && config.tokenPublicKey) {
+    throw new ConfigError('give --token-secret or --token-public-key, not both');
+  }
+  if (Boolean(config.turnSecret) !== Boolean(config.turnUrls)) {
+    throw new ConfigError('--turn-secret and --turn-urls go together');
+  }
+  return config;
 }
 
 export function shownDefault(name: OptionName): string {

@@ -9,8 +9,10 @@ import type { IoSocket } from './types.js';
  * socket.io rooms too, and a broadcast to "room x" would reach the socket whose id is x.
  */
 export function roomKey(room: string): string {
-  return `room:${room}`;
+  return ROOM_PREFIX + room;
 }
+
+export const ROOM_PREFIX = 'room:';
 
 export const CLASSIC_LOBBY = 'classic:lobby';
 

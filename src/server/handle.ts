@@ -3,11 +3,20 @@
  * and whatever happens, the sender gets one answer (its ack, or an `error` event without one).
  */
 import type { z } from 'zod';
-import { protocolError, type Result } from '../protocol/index.js';
+import { protocolError, type ErrorCode, type Result } from '../protocol/index.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { IoSocket } from './types.js';
 
+/** What every handler of one socket shares. */
+export interface HandlerContext {
+  socket: IoSocket;
+  log: Logger;
+  metrics: Metrics;
+}
+
 type Handler<P, R extends object> = (payload: P) => Result<R> | Promise<Result<R>>;
+type AckFn = (result: unknown) => void;
 
 /** Shared, frozen: the hot path answers without allocating. */
 export const OK = Object.freeze({ ok: true as const });
@@ -18,54 +27,52 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** Sends an error to a client: through its ack when it gave one, else as an `error` event. */
+export function sendError(ctx: HandlerContext, event: string, code: ErrorCode, message: string, ack?: AckFn): void {
+  const { socket, log, metrics } = ctx;
+  metrics.error(code);
+  log.debug({ socket: socket.id, room: socket.data.room, event, code }, 'rejected');
+  const error = protocolError(code, message);
+  if (ack) ack(error);
+  else socket.emit('error', { ...error.error, event });
+}
+
 export function handle<S extends z.ZodType, R extends object>(
-  socket: IoSocket,
-  log: Logger,
+  ctx: HandlerContext,
   event: string,
   schema: S,
   handler: Handler<z.infer<S>, R>,
 ): void {
-  const reply = (result: Result<R>, ack: ((r: Result<R>) => void) | undefined): void => {
-    if (!result.ok)
-      log.debug({ socket: socket.id, room: socket.data.room, event, code: result.error.code }, 'rejected');
-    if (ack) ack(result);
-    else if (!result.ok) socket.emit('error', { ...result.error, event });
+  const { socket, log, metrics } = ctx;
+  const reply = (result: Result<R>, ack: AckFn | undefined, started: number): void => {
+    if (result.ok) ack?.(result);
+    else sendError(ctx, event, result.error.code, result.error.message, ack);
+    metrics.observe(event, (performance.now() - started) / 1000);
   };
-  const fail = (err: unknown, ack: ((r: Result<R>) => void) | undefined): void => {
+  const fail = (err: unknown, ack: AckFn | undefined, started: number): void => {
     log.error({ socket: socket.id, room: socket.data.room, event, err }, 'handler failed');
-    reply(protocolError('internal', `${event} failed on the server`), ack);
+    reply(protocolError('internal', `${event} failed on the server`), ack, started);
   };
 
   // socket.io types listeners by the event map; this one takes whatever arrives and checks it.
   (socket as unknown as { on(event: string, fn: (...args: unknown[]) => void): void }).on(event, (...args) => {
-    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: Result<R>) => void) : undefined;
+    const started = performance.now();
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckFn) : undefined;
     const parsed = schema.safeParse(args[0]);
     if (!parsed.success) {
-      reply(protocolError('bad-request', `${event}: ${describeIssues(parsed.error)}`), ack);
+      reply(protocolError('bad-request', `${event}: ${describeIssues(parsed.error)}`), ack, started);
       return;
     }
     try {
       const result = handler(parsed.data);
-      if (result instanceof Promise)
+      if (result instanceof Promise) {
         result.then(
-          (r) => reply(r, ack),
-          (err: unknown) => fail(err, ack),
+          (r) => reply(r, ack, started),
+          (err: unknown) => fail(err, ack, started),
         );
-      else reply(result, ack);
+      } else reply(result, ack, started);
     } catch (err) {
-      fail(err, ack);
+      fail(err, ack, started);
     }
-  });
-}
-
-/** Answers events the protocol does not have with `unknown-event`, instead of dropping them silently. */
-export function rejectUnknownEvents(socket: IoSocket, known: ReadonlySet<string>): void {
-  socket.use((packet, next) => {
-    const [event] = packet;
-    if (typeof event === 'string' && known.has(event)) return next();
-    const last: unknown = packet[packet.length - 1];
-    const error = protocolError('unknown-event', `unknown event '${String(event).slice(0, 64)}'`);
-    if (typeof last === 'function') (last as (r: unknown) => void)(error);
-    else socket.emit('error', { ...error.error, event: String(event).slice(0, 64) });
   });
 }

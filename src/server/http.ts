@@ -1,19 +1,106 @@
-/** Plain HTTP beside socket.io: the web app's static files and a liveness check. */
+/**
+ * Plain HTTP beside socket.io on the one port: the web app's static files, liveness and readiness,
+ * Prometheus metrics and TURN credentials, behind the same origin allowlist as the sockets.
+ */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sirv from 'sirv';
+import type { ErrorCode } from '../protocol/index.js';
+import { AuthError, type Verify } from './auth.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { webRoot } from './package-info.js';
+import { iceServersFor } from './turn.js';
 
-export function createHttpHandler(log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+/** Whether a page from `origin` may talk to us. Requests without an Origin come from no page. */
+export function originAllowed(origin: string | undefined, allowed: string): boolean {
+  if (origin === undefined || allowed === '*') return true;
+  return allowed.split(',').some((o) => o.trim() === origin);
+}
+
+export interface Health {
+  draining: boolean;
+  /** Each returns null when ready, or why not (e.g. "redis: connection lost"). */
+  checks: Array<() => string | null>;
+}
+
+export interface HttpDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+  verify: Verify | null;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+const fail = (res: ServerResponse, status: number, code: ErrorCode, message: string) =>
+  json(res, status, { ok: false, error: { code, message } });
+
+export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, log, metrics, health, verify } = deps;
   if (!existsSync(webRoot)) log.warn({ webRoot }, 'web app not built: run `npm run build`');
   const serveStatic = sirv(webRoot, { etag: true, dev: false });
 
+  const iceServers = async (req: IncomingMessage, url: URL, res: ServerResponse) => {
+    let identity = `anonymous-${randomUUID().slice(0, 8)}`;
+    if (verify) {
+      const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      try {
+        identity = (await verify(bearer ?? url.searchParams.get('token') ?? undefined)).sub;
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        metrics.error(err.code);
+        return fail(res, 401, err.code, err.message);
+      }
+    }
+    json(res, 200, { iceServers: iceServersFor(config, identity) });
+  };
+
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      return;
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, config.allowedOrigins)) {
+      return fail(res, 403, 'forbidden', `origin ${origin} is not allowed`);
+    }
+    if (origin !== undefined) {
+      res.setHeader('access-control-allow-origin', config.allowedOrigins === '*' ? '*' : origin);
+      res.setHeader('vary', 'Origin');
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    switch (url.pathname) {
+      case '/healthz':
+        return json(res, 200, { status: 'ok' });
+      case '/readyz': {
+        const reasons = [
+          ...(health.draining ? ['draining for shutdown'] : []),
+          ...health.checks.map((c) => c()),
+        ].filter((r): r is string => r !== null);
+        return json(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
+      }
+      case '/metrics':
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          (err: unknown) => {
+            log.error({ err }, 'metrics failed');
+            res.writeHead(500).end();
+          },
+        );
+        return;
+      case '/ice-servers':
+        if (req.method === 'OPTIONS') {
+          res
+            .writeHead(204, { 'access-control-allow-headers': 'authorization', 'access-control-max-age': '600' })
+            .end();
+          return;
+        }
+        iceServers(req, url, res).catch((err: unknown) => {
+          log.error({ err }, 'ice-servers failed');
+          fail(res, 500, 'internal', 'ice-servers failed');
+        });
+        return;
     }
     serveStatic(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -1,15 +1,21 @@
-/** `createServer(options)`: one HTTP server carrying the web app and socket.io, ready on return. */
+/** `createServer(options)`: one HTTP server carrying the web app, the HTTP API and socket.io. */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
+import type { ErrorCode } from '../protocol/index.js';
+import { AuthError, createVerifier } from './auth.js';
 import { attachClassic } from './classic.js';
-import { defaults, type Config } from './config.js';
-import { rejectUnknownEvents } from './handle.js';
-import { createHttpHandler } from './http.js';
+import { checkConfig, defaults, type Config } from './config.js';
+import { enterLobby } from './groups.js';
+import { guard } from './guard.js';
+import type { HandlerContext } from './handle.js';
+import { createHttpHandler, originAllowed, type Health } from './http.js';
+import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { drain } from './shutdown.js';
 import { attachSignaling } from './signaling.js';
 import type { IoServer } from './types.js';
-import { enterLobby } from './groups.js';
 
 export { defaults, resolveConfig, type Config } from './config.js';
 
@@ -21,10 +27,20 @@ export interface TsunaguServer {
   http: HttpServer;
   config: Config;
   log: Logger;
+  metrics: Metrics;
+  health: Health;
+  /** Drains (see `shutdown.ts`) for at most `graceMs`, then closes. */
+  shutdown(graceMs?: number): Promise<void>;
+  /** Closes at once: every client is disconnected. */
   close(): Promise<void>;
 }
 
 const EVENTS = new Set(['join', 'leave', 'signal', 'message']);
+
+/** A connection refusal the client can read: `connect_error` with `err.data.code`. */
+function refusal(code: ErrorCode, message: string): Error {
+  return Object.assign(new Error(message), { data: { code, message } });
+}
 
 /**
  * Starts a tsunagu server. Options not given take their documented defaults (see `config.ts`).
@@ -35,22 +51,66 @@ const EVENTS = new Set(['join', 'leave', 'signal', 'message']);
  */
 export async function createServer(options: Partial<Config> & { logger?: Logger } = {}): Promise<TsunaguServer> {
   const { logger, ...rest } = options;
-  const config: Config = { ...defaults, ...rest };
+  const config = checkConfig({ ...defaults, ...rest });
   const log = logger ?? createLogger(config.logLevel);
+  const verify = await createVerifier(config);
+  const health: Health = { draining: false, checks: [] };
 
-  const http = createHttpServer(createHttpHandler(log));
-  const origins = config.allowedOrigins === '*' ? '*' : config.allowedOrigins.split(',').map((o) => o.trim());
+  // socket.io takes /socket.io/ for itself and hands every other request to the listener given
+  // here; that listener is only ready once the metrics (which read io) exist, hence the indirection.
+  // eslint-disable-next-line prefer-const -- assigned below, once io and the metrics exist
+  let handleHttp: ReturnType<typeof createHttpHandler> | undefined;
+  const http = createHttpServer((req, res) => handleHttp!(req, res));
   const io: IoServer = new Server(http, {
-    maxHttpBufferSize: config.maxPayload,
-    cors: { origin: origins },
+    // The transport's hard cap sits above --max-payload, so an oversized event is answered with
+    // payload-too-large instead of a dropped connection; only a far larger frame closes it.
+    maxHttpBufferSize: config.maxPayload * 4,
+    cors: { origin: config.allowedOrigins === '*' ? '*' : config.allowedOrigins.split(',').map((o) => o.trim()) },
+    // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
+  });
+  const rooms = countRooms(io);
+  const metrics = createMetrics(io, rooms);
+  handleHttp = createHttpHandler({ config, log, metrics, health, verify });
+
+  const connections = new ConnectionCounter(config);
+  io.use((socket, next) => {
+    const reject = (code: ErrorCode, message: string) => {
+      metrics.connectionRejected(code);
+      log.info({ code, address }, 'connection refused');
+      next(refusal(code, message));
+    };
+    const address = clientAddress(socket.request, config.trustProxy);
+    if (health.draining) return reject('shutting-down', 'this server is shutting down');
+    if (connections.admit(address) !== null) return reject('too-many-connections', 'too many connections');
+    const admit = () => {
+      socket.once('disconnect', () => connections.release(address));
+      next();
+    };
+    socket.data.identity = null;
+    if (!verify) return admit();
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    verify(auth?.token ?? socket.handshake.query.token).then(
+      (identity) => {
+        socket.data.identity = identity;
+        admit();
+      },
+      (err: unknown) => {
+        connections.release(address);
+        if (err instanceof AuthError) return reject(err.code, err.message);
+        log.error({ err }, 'token verification failed');
+        reject('internal', 'token verification failed');
+      },
+    );
   });
 
   io.on('connection', (socket) => {
     socket.data.name = null;
     enterLobby(socket);
-    rejectUnknownEvents(socket, EVENTS);
-    attachClassic(socket, log);
-    attachSignaling(io, socket, log, config);
+    const ctx: HandlerContext = { socket, log, metrics };
+    guard(ctx, EVENTS, config);
+    attachClassic(ctx);
+    attachSignaling(ctx, { io, config, rooms });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -67,8 +127,15 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       ? `[${config.host}]`
       : config.host;
   const url = `http://${urlHost}:${port}`;
-  log.info({ url, port }, 'listening');
+  log.info({ url, port, auth: config.auth }, 'listening');
 
+  const close = async () => {
+    // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
+    // connections would otherwise hold it open.
+    const closed = io.close();
+    http.closeAllConnections();
+    await closed;
+  };
   return {
     url,
     port,
@@ -76,12 +143,12 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     http,
     config,
     log,
-    async close() {
-      // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
-      // connections would otherwise hold it open.
-      const closed = io.close();
-      http.closeAllConnections();
-      await closed;
+    metrics,
+    health,
+    async shutdown(graceMs = config.shutdownGrace) {
+      await drain(io, health, graceMs, log);
+      await close();
     },
+    close,
   };
 }

@@ -1,16 +1,22 @@
 /** Rooms, presence and targeted signals: `join`, `leave`, `signal`, and `peer-left` on disconnect. */
-import { protocolError, schemas, type IceServer, type JoinResult, type PeerInfo } from '../protocol/index.js';
+import { protocolError, schemas, type JoinResult, type PeerInfo } from '../protocol/index.js';
+import { roomAllowed } from './auth.js';
+import type { Config } from './config.js';
 import { enterRoom, exitRoom, roomKey } from './groups.js';
-import { handle, OK } from './handle.js';
-import type { Logger } from './logger.js';
-import type { IoServer, IoSocket } from './types.js';
+import { handle, OK, type HandlerContext } from './handle.js';
+import { signalKind } from './metrics.js';
+import { iceServersFor } from './turn.js';
+import type { IoServer } from './types.js';
 
-export interface SignalingOptions {
-  iceServers: IceServer[];
-  maxPeersPerRoom: number;
+export interface SignalingDeps {
+  io: IoServer;
+  config: Config;
+  /** Rooms open on this node, for `--max-rooms`. */
+  rooms: { readonly size: number };
 }
 
-export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, options: SignalingOptions): void {
+export function attachSignaling(ctx: HandlerContext, { io, config, rooms }: SignalingDeps): void {
+  const { socket, log, metrics } = ctx;
   const self = (): PeerInfo => ({ id: socket.id, name: socket.data.name });
 
   const leaveCurrentRoom = (): string | null => {
@@ -19,14 +25,23 @@ export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, opt
     return room;
   };
 
-  handle(socket, log, 'join', schemas.joinRequest, async ({ room, name }) => {
+  handle(ctx, 'join', schemas.joinRequest, async ({ room, name }) => {
+    const identity = socket.data.identity;
+    if (identity && !roomAllowed(identity.room, room)) {
+      return protocolError('forbidden', `join: the token does not allow room '${room}'`);
+    }
     if (socket.data.room !== room) {
-      const size = io.of('/').adapter.rooms.get(roomKey(room))?.size ?? 0;
-      if (size >= options.maxPeersPerRoom) {
-        return protocolError('room-full', `join: room '${room}' is full (${options.maxPeersPerRoom} peers)`);
+      const members = io.of('/').adapter.rooms.get(roomKey(room));
+      const size = members?.size ?? 0;
+      if (size >= config.maxPeersPerRoom) {
+        return protocolError('room-full', `join: room '${room}' is full (${config.maxPeersPerRoom} peers)`);
+      }
+      if (size === 0 && rooms.size >= config.maxRooms) {
+        return protocolError('too-many-rooms', `join: this server holds ${config.maxRooms} rooms already`);
       }
       leaveCurrentRoom();
-      socket.data.name = name ?? null;
+      // A token names its holder; without one, the peer names itself.
+      socket.data.name = identity ? (identity.name ?? identity.sub) : (name ?? null);
       enterRoom(socket, room);
       // Announced before the presence list is read: a peer joining meanwhile is then seen at least
       // once (in `peers` or as `peer-joined`), never missed. Clients key peers by id.
@@ -34,13 +49,14 @@ export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, opt
       log.info({ socket: socket.id, room }, 'joined');
     }
     // fetchSockets() asks every node when a cluster adapter is plugged in: presence is cluster-wide.
-    const members = await io.in(roomKey(room)).fetchSockets();
-    const peers = members.filter((s) => s.id !== socket.id).map((s) => ({ id: s.id, name: s.data.name }));
-    const result: JoinResult = { self: self(), peers, iceServers: options.iceServers };
+    const others = await io.in(roomKey(room)).fetchSockets();
+    const peers = others.filter((s) => s.id !== socket.id).map((s) => ({ id: s.id, name: s.data.name }));
+    const iceServers = iceServersFor(config, identity?.sub ?? socket.id);
+    const result: JoinResult = { self: self(), peers, iceServers };
     return { ok: true, ...result };
   });
 
-  handle(socket, log, 'leave', schemas.leaveRequest, () => {
+  handle(ctx, 'leave', schemas.leaveRequest, () => {
     const room = leaveCurrentRoom();
     if (room === null) return protocolError('not-in-room', 'leave: not in a room');
     log.info({ socket: socket.id, room }, 'left');
@@ -48,7 +64,7 @@ export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, opt
   });
 
   // The hot path: a map lookup, a field compare and one emit. No fetchSockets(), no awaits.
-  handle(socket, log, 'signal', schemas.signalRequest, ({ to, data }) => {
+  handle(ctx, 'signal', schemas.signalRequest, ({ to, data }) => {
     const room = socket.data.room;
     if (room === null) return protocolError('not-in-room', 'signal: join a room first');
     const target = io.sockets.sockets.get(to);
@@ -56,6 +72,7 @@ export function attachSignaling(io: IoServer, socket: IoSocket, log: Logger, opt
       return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
     }
     target.emit('signal', { from: socket.id, data });
+    metrics.signal(signalKind(data));
     return OK;
   });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, mediaContext } from '../helpers/browser.js';
+import { E2E, launchBrowser, mediaContext } from '../helpers/browser.js';
 import { startServer } from '../helpers/server.js';
 
 const server = await startServer();
@@ -70,41 +70,45 @@ async function callConnected(a: Page, b: Page): Promise<void> {
 }
 
 describe('a 1:1 call in Chromium', () => {
-  it("two pages in one room connect, decode each other's video, hang up and call again; a third room is unaffected", async () => {
-    const alice = await openPage('call-x');
-    const bob = await openPage('call-x');
-    const carol = await openPage('call-y');
+  it(
+    "two pages in one room connect, decode each other's video, hang up and call again; a third room is unaffected",
+    E2E,
+    async () => {
+      const alice = await openPage('call-x');
+      const bob = await openPage('call-x');
+      const carol = await openPage('call-y');
 
-    await alice.click('#start');
-    await bob.click('#start');
-    await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
-    await alice.click('#connect');
+      await alice.click('#start');
+      await bob.click('#start');
+      await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
+      await alice.click('#connect');
 
-    await callConnected(alice, bob);
-    assert.equal(await succeededPair(alice), true);
-    await framesFlowing(alice);
-    await framesFlowing(bob);
-    assert.ok((await alice.locator('#debug-log li').count()) > 2, 'the debug panel lists SDP and candidates');
+      await callConnected(alice, bob);
+      assert.equal(await succeededPair(alice), true);
+      await framesFlowing(alice);
+      await framesFlowing(bob);
+      assert.ok((await alice.locator('#debug-log li').count()) > 2, 'the debug panel lists SDP and candidates');
 
-    // Hang up on one side clears the other: remote video gone, ready to connect again.
-    await alice.click('#hangup');
-    await bob.waitForFunction(() => window.tsunagu.pc === null);
-    assert.equal(await bob.evaluate(() => (document.getElementById('remote') as HTMLVideoElement).srcObject), null);
-    assert.equal(await bob.isEnabled('#connect'), true);
+      // Hang up on one side clears the other: remote video gone, ready to connect again.
+      await alice.click('#hangup');
+      await bob.waitForFunction(() => window.tsunagu.pc === null);
+      assert.equal(await bob.evaluate(() => (document.getElementById('remote') as HTMLVideoElement).srcObject), null);
+      assert.equal(await bob.isEnabled('#connect'), true);
 
-    // Connect again, this time from the other side.
-    await bob.click('#connect');
-    await callConnected(alice, bob);
-    await framesFlowing(alice);
-    await framesFlowing(bob);
+      // Connect again, this time from the other side.
+      await bob.click('#connect');
+      await callConnected(alice, bob);
+      await framesFlowing(alice);
+      await framesFlowing(bob);
 
-    // The page in the other room saw none of it.
-    assert.equal(await connectionState(carol), 'none');
-    assert.equal(await carol.evaluate(() => window.tsunagu.peers.size), 0);
-    assert.equal(await carol.locator('#debug-log li').count(), 0);
-  });
+      // The page in the other room saw none of it.
+      assert.equal(await connectionState(carol), 'none');
+      assert.equal(await carol.evaluate(() => window.tsunagu.peers.size), 0);
+      assert.equal(await carol.locator('#debug-log li').count(), 0);
+    },
+  );
 
-  it('when the other side closes its tab, the remote video clears and the page can connect again', async () => {
+  it('when the other side closes its tab, the remote video clears and the page can connect again', E2E, async () => {
     const alice = await openPage('call-z');
     const bob = await openPage('call-z');
     await alice.click('#start');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { connectedTo, framesFlowing, join, openApp, selfId, tileOwners } from '../helpers/app.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { E2E, launchBrowser } from '../helpers/browser.js';
 import { connect, joined } from '../helpers/clients.js';
 import { startServer } from '../helpers/server.js';
 
@@ -18,74 +18,84 @@ async function closeAll(pages: Page[]): Promise<void> {
 }
 
 describe('a mesh call in Chromium', () => {
-  it("four pages in one room each decode video from the other three: all 12 directed links flow; a leaver's tiles vanish everywhere", async () => {
-    const pages = await Promise.all(['Aiko', 'Ben', 'Chie', 'Dai'].map((n) => openApp(browser, server.url, 'four', n)));
-    const ids = await Promise.all(pages.map(join));
-
-    for (const [i, page] of pages.entries())
-      await connectedTo(
-        page,
-        ids.filter((_, j) => j !== i),
+  it(
+    "four pages in one room each decode video from the other three: all 12 directed links flow; a leaver's tiles vanish everywhere",
+    E2E,
+    async () => {
+      const pages = await Promise.all(
+        ['Aiko', 'Ben', 'Chie', 'Dai'].map((n) => openApp(browser, server.url, 'four', n)),
       );
-    let links = 0;
-    for (const [i, page] of pages.entries()) {
-      for (const [j, id] of ids.entries()) {
-        if (i === j) continue;
-        await framesFlowing(page, id);
-        links++;
+      const ids = await Promise.all(pages.map(join));
+
+      for (const [i, page] of pages.entries())
+        await connectedTo(
+          page,
+          ids.filter((_, j) => j !== i),
+        );
+      let links = 0;
+      for (const [i, page] of pages.entries()) {
+        for (const [j, id] of ids.entries()) {
+          if (i === j) continue;
+          await framesFlowing(page, id);
+          links++;
+        }
       }
-    }
-    assert.equal(links, 12);
-    for (const page of pages) assert.equal((await tileOwners(page)).length, 4);
+      assert.equal(links, 12);
+      for (const page of pages) assert.equal((await tileOwners(page)).length, 4);
 
-    // Dai leaves: Dai's tile disappears from the three others, who stay connected to each other.
-    await pages[3].click('#leave');
-    for (const page of pages.slice(0, 3)) {
-      await page.waitForFunction((id) => !document.querySelector(`#grid .tile[data-owner="${id}"]`), ids[3]);
-      assert.equal((await tileOwners(page)).length, 3);
-    }
-    await connectedTo(pages[0], [ids[1], ids[2]]);
-    await closeAll(pages);
-  });
+      // Dai leaves: Dai's tile disappears from the three others, who stay connected to each other.
+      await pages[3].click('#leave');
+      for (const page of pages.slice(0, 3)) {
+        await page.waitForFunction((id) => !document.querySelector(`#grid .tile[data-owner="${id}"]`), ids[3]);
+        assert.equal((await tileOwners(page)).length, 3);
+      }
+      await connectedTo(pages[0], [ids[1], ids[2]]);
+      await closeAll(pages);
+    },
+  );
 
-  it("two pages that offer at the same instant (glare) both end connected, with each other's new track", async () => {
-    const pages = await Promise.all(['Eri', 'Fumi'].map((n) => openApp(browser, server.url, 'glare', n)));
-    const ids = await Promise.all(pages.map(join));
-    const polite = await Promise.all(
-      pages.map((p, i) => p.evaluate((id) => window.tsunaguApp.room.participants.get(id)!.polite, ids[1 - i])),
-    );
-    assert.notEqual(polite[0], polite[1], 'exactly one side of the pair is polite');
-    await connectedTo(pages[0], [ids[1]]);
-    await connectedTo(pages[1], [ids[0]]);
+  it(
+    "two pages that offer at the same instant (glare) both end connected, with each other's new track",
+    E2E,
+    async () => {
+      const pages = await Promise.all(['Eri', 'Fumi'].map((n) => openApp(browser, server.url, 'glare', n)));
+      const ids = await Promise.all(pages.map(join));
+      const polite = await Promise.all(
+        pages.map((p, i) => p.evaluate((id) => window.tsunaguApp.room.participants.get(id)!.polite, ids[1 - i])),
+      );
+      assert.notEqual(polite[0], polite[1], 'exactly one side of the pair is polite');
+      await connectedTo(pages[0], [ids[1]]);
+      await connectedTo(pages[1], [ids[0]]);
 
-    // Both add a track in the same instant: both fire negotiationneeded and their offers cross.
-    await Promise.all(
-      pages.map((p) =>
-        p.evaluate(() => {
-          const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 240 });
-          const ctx = canvas.getContext('2d')!;
-          setInterval(() => {
-            ctx.fillStyle = `hsl(${Date.now() % 360} 80% 50%)`;
-            ctx.fillRect(0, 0, 320, 240);
-          }, 33);
-          const stream = canvas.captureStream(30);
-          window.tsunaguApp.room.publish(stream.getVideoTracks()[0], stream);
-        }),
-      ),
-    );
-    for (const page of pages) {
-      await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 3, null, {
-        timeout: 30_000,
-      });
-    }
-    await connectedTo(pages[0], [ids[1]]);
-    await connectedTo(pages[1], [ids[0]]);
-    await framesFlowing(pages[0], ids[1]);
-    await framesFlowing(pages[1], ids[0]);
-    await closeAll(pages);
-  });
+      // Both add a track in the same instant: both fire negotiationneeded and their offers cross.
+      await Promise.all(
+        pages.map((p) =>
+          p.evaluate(() => {
+            const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 240 });
+            const ctx = canvas.getContext('2d')!;
+            setInterval(() => {
+              ctx.fillStyle = `hsl(${Date.now() % 360} 80% 50%)`;
+              ctx.fillRect(0, 0, 320, 240);
+            }, 33);
+            const stream = canvas.captureStream(30);
+            window.tsunaguApp.room.publish(stream.getVideoTracks()[0], stream);
+          }),
+        ),
+      );
+      for (const page of pages) {
+        await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 3, null, {
+          timeout: 30_000,
+        });
+      }
+      await connectedTo(pages[0], [ids[1]]);
+      await connectedTo(pages[1], [ids[0]]);
+      await framesFlowing(pages[0], ids[1]);
+      await framesFlowing(pages[1], ids[0]);
+      await closeAll(pages);
+    },
+  );
 
-  it('a late joiner connects to everyone already in the call', async () => {
+  it('a late joiner connects to everyone already in the call', E2E, async () => {
     const early = await Promise.all(['Gen', 'Hana'].map((n) => openApp(browser, server.url, 'late', n)));
     const earlyIds = await Promise.all(early.map(join));
     await connectedTo(early[0], [earlyIds[1]]);
@@ -97,47 +107,51 @@ describe('a mesh call in Chromium', () => {
     await closeAll([...early, late]);
   });
 
-  it('a shared screen reaches the others as a second tile, and they decode it; a chat message reaches all', async () => {
-    const pages = await Promise.all(['Jun', 'Kei', 'Mio'].map((n) => openApp(browser, server.url, 'share', n)));
-    const ids = await Promise.all(pages.map(join));
-    for (const [i, page] of pages.entries())
-      await connectedTo(
-        page,
-        ids.filter((_, j) => j !== i),
-      );
+  it(
+    'a shared screen reaches the others as a second tile, and they decode it; a chat message reaches all',
+    E2E,
+    async () => {
+      const pages = await Promise.all(['Jun', 'Kei', 'Mio'].map((n) => openApp(browser, server.url, 'share', n)));
+      const ids = await Promise.all(pages.map(join));
+      for (const [i, page] of pages.entries())
+        await connectedTo(
+          page,
+          ids.filter((_, j) => j !== i),
+        );
 
-    await pages[0].click('#screen');
-    for (const page of pages.slice(1)) {
-      await page.waitForFunction(
-        () => {
-          const tile = [...document.querySelectorAll('#grid .tile')].find((t) =>
-            t.textContent?.includes('Jun (screen)'),
-          );
-          const video = tile?.querySelector('video');
-          return video !== undefined && video !== null && video.getVideoPlaybackQuality().totalVideoFrames > 10;
-        },
-        null,
-        { timeout: 30_000, polling: 200 },
-      );
-    }
-    await pages[0].click('#screen');
-    for (const page of pages.slice(1)) {
-      await page.waitForFunction(
-        () => ![...document.querySelectorAll('#grid .tile')].some((t) => t.textContent?.includes('(screen)')),
-      );
-    }
+      await pages[0].click('#screen');
+      for (const page of pages.slice(1)) {
+        await page.waitForFunction(
+          () => {
+            const tile = [...document.querySelectorAll('#grid .tile')].find((t) =>
+              t.textContent?.includes('Jun (screen)'),
+            );
+            const video = tile?.querySelector('video');
+            return video !== undefined && video !== null && video.getVideoPlaybackQuality().totalVideoFrames > 10;
+          },
+          null,
+          { timeout: 30_000, polling: 200 },
+        );
+      }
+      await pages[0].click('#screen');
+      for (const page of pages.slice(1)) {
+        await page.waitForFunction(
+          () => ![...document.querySelectorAll('#grid .tile')].some((t) => t.textContent?.includes('(screen)')),
+        );
+      }
 
-    await pages[1].fill('#chat-input', 'こんにちは, everyone');
-    await pages[1].click('#chat-form button');
-    for (const page of [pages[0], pages[2]]) {
-      await page.waitForFunction(() =>
-        document.getElementById('chat-log')!.textContent!.includes('Keiこんにちは, everyone'),
-      );
-    }
-    await closeAll(pages);
-  });
+      await pages[1].fill('#chat-input', 'こんにちは, everyone');
+      await pages[1].click('#chat-form button');
+      for (const page of [pages[0], pages[2]]) {
+        await page.waitForFunction(() =>
+          document.getElementById('chat-log')!.textContent!.includes('Keiこんにちは, everyone'),
+        );
+      }
+      await closeAll(pages);
+    },
+  );
 
-  it('a page whose signaling connection drops and comes back rejoins, and its calls recover', async () => {
+  it('a page whose signaling connection drops and comes back rejoins, and its calls recover', E2E, async () => {
     const pages = await Promise.all(['Nao', 'Ren'].map((n) => openApp(browser, server.url, 'reconnect', n)));
     const ids = await Promise.all(pages.map(join));
     await connectedTo(pages[0], [ids[1]]);
@@ -159,7 +173,7 @@ describe('a mesh call in Chromium', () => {
 });
 
 describe('the app tells people what went wrong', () => {
-  it('a ninth page in a room of 8 is told the room is full and stays out', async () => {
+  it('a ninth page in a room of 8 is told the room is full and stays out', E2E, async () => {
     const full = await startServer({ maxPeersPerRoom: 8 });
     const eight = await Promise.all([...Array(8).keys()].map(() => connect(full.url)));
     for (const client of eight) await joined(client, 'crowded');
@@ -172,7 +186,7 @@ describe('the app tells people what went wrong', () => {
     await ninth.context().close();
   });
 
-  it('a page whose user blocks the camera says so, and still joins to watch', async () => {
+  it('a page whose user blocks the camera says so, and still joins to watch', E2E, async () => {
     const blocking = await launchBrowser({ denyMedia: true });
     const watcher = await (await blocking.newContext()).newPage();
     await watcher.goto(`${server.url}/?room=blocked`);

@@ -2,6 +2,9 @@
 import { after } from 'node:test';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
+/** Options for an end-to-end test: a browser call needs seconds, not the runner's default patience. */
+export const E2E = { timeout: 180_000 };
+
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

@@ -1,0 +1,113 @@
+/**
+ * Token auth (`--auth token`): a JWT verified once, on connect, with jose. Its claims say who the
+ * peer is (`sub`, `name`) and which rooms it may join (`room`: exact, or a `prefix*` pattern).
+ */
+import { readFileSync } from 'node:fs';
+import { errors, importSPKI, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { z } from 'zod';
+import { ROOM_NAME_PATTERN, type Identity } from '../protocol/index.js';
+import type { Config } from './config.js';
+
+/** A rejected token, with the protocol's code and a message safe to show (never the token). */
+export class AuthError extends Error {
+  constructor(
+    readonly code: 'unauthorized' | 'forbidden',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const claims = z.object({
+  sub: z.string().min(1).max(256),
+  // An exact room, or a prefix ending in `*` ("team-a.*" allows every room starting "team-a.").
+  room: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,64}\*?$/, 'room must be a room name or a prefix ending in *')
+    .min(1),
+  name: z.string().trim().min(1).max(64).optional(),
+});
+
+export type Verify = (token: unknown) => Promise<Identity>;
+
+const ASYMMETRIC = ['EdDSA', 'ES256'];
+
+/** Builds the verifier for `config`, or null when rooms are open. */
+export async function createVerifier(config: Config): Promise<Verify | null> {
+  if (config.auth !== 'token') return null;
+  let key: CryptoKey | Uint8Array;
+  let algorithms: string[];
+  if (config.tokenSecret) {
+    key = new TextEncoder().encode(config.tokenSecret);
+    algorithms = ['HS256'];
+  } else {
+    const pem = readFileSync(config.tokenPublicKey, 'utf8');
+    key = await importAnyPublicKey(pem);
+    algorithms = ASYMMETRIC;
+  }
+  return async (token) => {
+    if (typeof token !== 'string' || token.length === 0) throw new AuthError('unauthorized', 'a token is required');
+    if (token.length > 8192) throw new AuthError('unauthorized', 'the token is too long');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ['sub', 'room'] }));
+    } catch (err) {
+      throw new AuthError('unauthorized', describeJoseError(err));
+    }
+    const parsed = claims.safeParse(payload);
+    if (!parsed.success) throw new AuthError('unauthorized', `token claims: ${parsed.error.issues[0].message}`);
+    return { sub: parsed.data.sub, room: parsed.data.room, name: parsed.data.name ?? null };
+  };
+}
+
+async function importAnyPublicKey(pem: string): Promise<CryptoKey> {
+  for (const alg of ASYMMETRIC) {
+    try {
+      return await importSPKI(pem, alg);
+    } catch {
+      // Not a key of that algorithm; try the next.
+    }
+  }
+  throw new Error('--token-public-key: not an Ed25519 or P-256 public key in SPKI PEM form');
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return err.claim === 'nbf' ? 'the token is not valid yet' : `the token's ${err.claim} claim is invalid`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return 'the token is signed with an algorithm this server does not accept';
+  return 'the token is malformed';
+}
+
+/** Whether a token's `room` claim admits `room`. */
+export function roomAllowed(pattern: string, room: string): boolean {
+  return pattern.endsWith('*') ? room.startsWith(pattern.slice(0, -1)) : pattern === room;
+}
+
+export interface MintOptions {
+  secret: string;
+  sub: string;
+  room: string;
+  name?: string;
+  /** Lifetime in seconds. */
+  ttl: number;
+}
+
+/**
+ * Mints an HS256 token, for development and tests (`tsunagu token`); production issuers sign
+ * their own.
+ * @example await mintToken({ secret, sub: 'aiko', room: 'standup', ttl: 3600 })
+ */
+export async function mintToken(options: MintOptions): Promise<string> {
+  if (!ROOM_NAME_PATTERN.test(options.room.replace(/\*$/, '') || 'x'))
+    throw new Error('room: not a room name or prefix*');
+  const jwt = new SignJWT({ room: options.room, ...(options.name ? { name: options.name } : {}) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(options.sub)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttl}s`);
+  return jwt.sign(new TextEncoder().encode(options.secret));
+}
