@@ -17,7 +17,10 @@ function client(): SignalingClient {
   return c;
 }
 
-function nextEvent<T>(c: SignalingClient, event: 'peer-joined' | 'signal' | 'joined' | 'peer-left'): Promise<T> {
+function nextEvent<T>(
+  c: SignalingClient,
+  event: 'peer-joined' | 'signal' | 'joined' | 'peer-left' | 'peer-reconnecting' | 'peer-resumed',
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within 5 s`)), 5000);
     c.once(event, ((value: T) => {
@@ -59,14 +62,38 @@ describe('SignalingClient', () => {
     await assert.rejects(c.join('sdk-full'), { code: 'room-full' });
   });
 
-  it('after its connection drops, it reconnects and rejoins its room by itself', async () => {
+  it('after its connection drops, it resumes with the same id and room; its peers see it away, then back', async () => {
     const [alice, bob] = [client(), client()];
     await alice.join('sdk-3', 'Alice');
     await bob.join('sdk-3');
-    const rejoined = nextEvent<{ self: PeerInfo; peers: PeerInfo[] }>(alice, 'joined');
-    const back = nextEvent<PeerInfo>(bob, 'peer-joined');
+    const away = nextEvent<{ id: string }>(bob, 'peer-reconnecting');
+    const back = nextEvent<{ id: string }>(bob, 'peer-resumed');
     const oldId = alice.id;
     alice.socket.io.engine.close(); // the transport dies under socket.io, as on a network blip
+    assert.deepEqual(await away, { id: oldId });
+    assert.deepEqual(await back, { id: oldId });
+    assert.equal(alice.id, oldId);
+    assert.equal(alice.socket.recovered, true);
+    const got = nextEvent<SignalEvent>(alice, 'signal');
+    await bob.signal(oldId!, 'still here?');
+    assert.equal((await got).data, 'still here?');
+  });
+
+  it('without a resume window, it reconnects and rejoins its room under a new id by itself', async () => {
+    const noResume = await startServer({ resumeWindow: 0 });
+    const make = () => {
+      const c = new SignalingClient(noResume.url, { timeout: 5000 });
+      clients.push(c);
+      return c;
+    };
+    const [alice, bob] = [make(), make()];
+    await alice.join('sdk-4', 'Alice');
+    await bob.join('sdk-4');
+    const rejoined = nextEvent<{ self: PeerInfo; peers: PeerInfo[] }>(alice, 'joined');
+    const left = nextEvent<{ id: string }>(bob, 'peer-left');
+    const back = nextEvent<PeerInfo>(bob, 'peer-joined');
+    const oldId = alice.id;
+    alice.socket.io.engine.close();
     const result = await rejoined;
     assert.notEqual(result.self.id, oldId);
     assert.equal(result.self.name, 'Alice');
@@ -74,6 +101,7 @@ describe('SignalingClient', () => {
       result.peers.map((p) => p.id),
       [bob.id],
     );
+    assert.equal((await left).id, oldId);
     assert.equal((await back).id, result.self.id);
   });
 

@@ -8,5 +8,5 @@ export type { ParticipantEvents } from './participant.js';
 export { summarizeStats, quality } from './stats.js';
 export type { ParticipantStats, Quality } from './stats.js';
 export type { SignalPayload } from './negotiation.js';
-export type { JoinResult, PeerInfo, PeerLeftEvent, SignalEvent } from '../protocol/events.js';
+export type { JoinResult, PeerAwayEvent, PeerInfo, PeerLeftEvent, SignalEvent } from '../protocol/events.js';
 export type { ErrorCode } from '../protocol/errors.js';

@@ -18,6 +18,9 @@ import type { ParticipantStats } from './stats.js';
 export interface RoomEvents {
   'participant-joined': (participant: Participant) => void;
   'participant-left': (participant: Participant) => void;
+  /** Its signaling link dropped; its media may well still flow. It resumes or leaves. */
+  'participant-reconnecting': (participant: Participant) => void;
+  'participant-resumed': (participant: Participant) => void;
   track: (participant: Participant, track: MediaStreamTrack, stream: MediaStream) => void;
   'track-removed': (participant: Participant, track: MediaStreamTrack, stream: MediaStream) => void;
   data: (participant: Participant, data: unknown) => void;
@@ -57,6 +60,14 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     on('joined', (result) => this.#sync(result));
     on('peer-joined', (peer) => this.#add(peer));
     on('peer-left', ({ id }) => this.#remove(id));
+    on('peer-reconnecting', ({ id }) => {
+      const participant = this.participants.get(id);
+      if (participant) this.emit('participant-reconnecting', participant);
+    });
+    on('peer-resumed', ({ id }) => {
+      const participant = this.participants.get(id);
+      if (participant) this.emit('participant-resumed', participant);
+    });
     on('signal', ({ from, data }) => {
       this.emit('signal-log', { direction: 'received', peer: from, data });
       // The server relays only within our room, so a sender we have not met yet is a peer whose

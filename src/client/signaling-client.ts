@@ -8,6 +8,7 @@ import type { ErrorCode, Result } from '../protocol/errors.js';
 import type {
   ClientToServerEvents,
   JoinResult,
+  PeerAwayEvent,
   PeerInfo,
   PeerLeftEvent,
   ServerToClientEvents,
@@ -30,6 +31,9 @@ export class SignalingError extends Error {
 export interface SignalingClientEvents {
   'peer-joined': (peer: PeerInfo) => void;
   'peer-left': (event: PeerLeftEvent) => void;
+  /** A peer's link dropped; it keeps its id and may resume within the server's resume window. */
+  'peer-reconnecting': (event: PeerAwayEvent) => void;
+  'peer-resumed': (event: PeerAwayEvent) => void;
   signal: (event: SignalEvent) => void;
   /** After every successful join, including the automatic one after a reconnect. */
   joined: (result: JoinResult) => void;
@@ -58,9 +62,14 @@ export class SignalingClient extends Emitter<SignalingClientEvents, SignalingCli
     this.socket = io(url, { transports: ['websocket'], ...options.socket });
     this.socket.on('peer-joined', (peer) => this.emit('peer-joined', peer));
     this.socket.on('peer-left', (event) => this.emit('peer-left', event));
+    this.socket.on('peer-reconnecting', (event) => this.emit('peer-reconnecting', event));
+    this.socket.on('peer-resumed', (event) => this.emit('peer-resumed', event));
     this.socket.on('signal', (event) => this.emit('signal', event));
+    // Leaving the page is leaving the room, now: not a dropped link that the others wait for.
+    globalThis.addEventListener?.('pagehide', () => this.socket.disconnect());
     this.socket.on('connect', () => {
       this.#setState('connected');
+      // Recovered: same id, same room, missed signals replayed by the server. Nothing to redo.
       if (this.socket.recovered || this.#joined === null) return;
       // A new session on the server: the old peer id is gone, so join again under a new one.
       const { room, name } = this.#joined;

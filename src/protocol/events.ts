@@ -25,6 +25,10 @@ export interface SignalEvent {
   data: unknown;
 }
 
+export interface PeerAwayEvent {
+  id: string;
+}
+
 export interface PeerLeftEvent {
   id: string;
   reason: LeaveReason;
@@ -48,6 +52,10 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   'peer-joined': (peer: PeerInfo) => void;
   'peer-left': (event: PeerLeftEvent) => void;
+  /** The peer's link dropped; it may come back (same id) within the resume window. */
+  'peer-reconnecting': (event: PeerAwayEvent) => void;
+  /** The peer came back within the window, with every signal sent to it meanwhile. */
+  'peer-resumed': (event: PeerAwayEvent) => void;
   signal: (event: SignalEvent) => void;
   message: (data: unknown) => void;
   'user disconnected': () => void;
@@ -56,8 +64,24 @@ export interface ServerToClientEvents {
   'server-shutdown': (event: { graceMs: number }) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events yet
-export interface InterServerEvents {}
+/** One peer as every node's directory knows it. */
+export interface DirectoryEntry {
+  id: string;
+  room: string;
+  node: string;
+}
+
+/** Between the nodes of a cluster (socket.io serverSideEmit over the Redis streams adapter). */
+export interface InterServerEvents {
+  /** A peer entered a room on `node`, or came back to `node` after a drop. */
+  'dir:add': (entry: DirectoryEntry) => void;
+  /** A peer left its room for good. */
+  'dir:remove': (id: string) => void;
+  /** A node is alive; its entries are dropped when it goes quiet. */
+  'dir:heartbeat': (node: string) => void;
+  /** Every peer a node holds, sent when it notices a node it did not know (a new one). */
+  'dir:bulk': (entries: DirectoryEntry[]) => void;
+}
 
 /** Who a token says the peer is (`--auth token`). */
 export interface Identity {

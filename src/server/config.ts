@@ -195,6 +195,22 @@ export const optionSpecs = {
     doc: 'Take the client address from X-Forwarded-For (behind a load balancer) for per-IP limits and logs.',
     parse: bool,
   } satisfies OptionSpec<boolean>,
+  redis: {
+    env: 'REDIS_URL',
+    value: '<url>',
+    default: '',
+    shownDefault: '(none: one node, in memory)',
+    doc: 'Redis to share rooms, presence and signals with other nodes (socket.io Redis streams adapter), e.g. redis://127.0.0.1:6379.',
+    parse: text,
+  } satisfies OptionSpec<string>,
+  resumeWindow: {
+    env: 'RESUME_WINDOW',
+    value: '<seconds>',
+    default: 30_000,
+    shownDefault: '30',
+    doc: 'A client whose link drops comes back within this window with the same id, room and missed signals; its peers see peer-reconnecting, and peer-left only after it. 0 turns this off.',
+    parse: seconds(0, 3600),
+  } satisfies OptionSpec<number>,
   shutdownGrace: {
     env: 'SHUTDOWN_GRACE',
     value: '<seconds>',

@@ -21,10 +21,19 @@ export function groupOf(socket: IoSocket): string {
   return socket.data.room === null ? CLASSIC_LOBBY : roomKey(socket.data.room);
 }
 
+/**
+ * A room of one: the socket, while it is in `room`. Signals to a peer on another node (or one that
+ * is away, reconnecting) are broadcast here, so the adapter delivers them only while the target is
+ * still in the sender's room, and connection-state recovery replays them after a drop.
+ */
+export function peerKey(room: string, id: string): string {
+  return `peer:${id}@${room}`;
+}
+
 export function enterRoom(socket: IoSocket, room: string): void {
   void socket.leave(CLASSIC_LOBBY);
   socket.data.room = room;
-  void socket.join(roomKey(room));
+  void socket.join([roomKey(room), peerKey(room, socket.id)]);
 }
 
 /** Back to the lobby; returns the room that was left. */
@@ -32,6 +41,7 @@ export function exitRoom(socket: IoSocket): string | null {
   const room = socket.data.room;
   if (room === null) return null;
   void socket.leave(roomKey(room));
+  void socket.leave(peerKey(room, socket.id));
   socket.data.room = null;
   void socket.join(CLASSIC_LOBBY);
   return room;

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import type { ErrorCode } from '../protocol/index.js';
 import { AuthError, createVerifier } from './auth.js';
+import { localCapacity, redisCapacity } from './capacity.js';
+import { connectCluster, type Cluster } from './cluster.js';
 import { attachClassic } from './classic.js';
 import { checkConfig, defaults, type Config } from './config.js';
 import { enterLobby } from './groups.js';
@@ -13,6 +15,7 @@ import { createHttpHandler, originAllowed, type Health } from './http.js';
 import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { Presence } from './presence.js';
 import { drain } from './shutdown.js';
 import { attachSignaling } from './signaling.js';
 import type { IoServer } from './types.js';
@@ -55,6 +58,8 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const log = logger ?? createLogger(config.logLevel);
   const verify = await createVerifier(config);
   const health: Health = { draining: false, checks: [] };
+  const cluster: Cluster | null = config.redis ? await connectCluster(config.redis, log) : null;
+  if (cluster) health.checks.push(cluster.check);
 
   // socket.io takes /socket.io/ for itself and hands every other request to the listener given
   // here; that listener is only ready once the metrics (which read io) exist, hence the indirection.
@@ -68,9 +73,22 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     cors: { origin: config.allowedOrigins === '*' ? '*' : config.allowedOrigins.split(',').map((o) => o.trim()) },
     // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
+    ...(cluster ? { adapter: cluster.adapter } : {}),
+    // A dropped client comes back with its id, rooms and missed broadcasts (signals included).
+    ...(config.resumeWindow > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
+      : {}),
   });
   const rooms = countRooms(io);
   const metrics = createMetrics(io, rooms);
+  // Capacity leases are renewed for the places the presence holds; it reads them when it renews.
+  const holder: { presence?: Presence } = {};
+  const capacity = cluster
+    ? redisCapacity(cluster.redis, config.maxPeersPerRoom, () => holder.presence?.held() ?? [])
+    : localCapacity(io, config.maxPeersPerRoom);
+  const presence = new Presence(io, capacity, log, { clustered: cluster !== null, resumeWindow: config.resumeWindow });
+  holder.presence = presence;
+  presence.start();
   handleHttp = createHttpHandler({ config, log, metrics, health, verify });
 
   const connections = new ConnectionCounter(config);
@@ -105,12 +123,18 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   });
 
   io.on('connection', (socket) => {
-    socket.data.name = null;
-    enterLobby(socket);
     const ctx: HandlerContext = { socket, log, metrics };
     guard(ctx, EVENTS, config);
     attachClassic(ctx);
-    attachSignaling(ctx, { io, config, rooms });
+    attachSignaling(ctx, { io, config, rooms, capacity, presence });
+    if (!socket.recovered) {
+      socket.data.name = null;
+      enterLobby(socket);
+    } else if (socket.data.room !== null) {
+      // Back within the resume window, rooms and data restored by socket.io (from Redis in a cluster).
+      presence.resumed(socket, socket.data.room);
+      log.info({ socket: socket.id, room: socket.data.room }, 'resumed');
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -130,11 +154,13 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   log.info({ url, port, auth: config.auth }, 'listening');
 
   const close = async () => {
+    presence.close();
     // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
     // connections would otherwise hold it open.
     const closed = io.close();
     http.closeAllConnections();
     await closed;
+    await cluster?.close();
   };
   return {
     url,

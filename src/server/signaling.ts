@@ -2,9 +2,11 @@
 import { protocolError, schemas, type JoinResult, type PeerInfo } from '../protocol/index.js';
 import { roomAllowed } from './auth.js';
 import type { Config } from './config.js';
-import { enterRoom, exitRoom, roomKey } from './groups.js';
+import { enterRoom, exitRoom, peerKey, roomKey } from './groups.js';
 import { handle, OK, type HandlerContext } from './handle.js';
 import { signalKind } from './metrics.js';
+import type { Capacity } from './capacity.js';
+import type { Presence } from './presence.js';
 import { iceServersFor } from './turn.js';
 import type { IoServer } from './types.js';
 
@@ -13,15 +15,27 @@ export interface SignalingDeps {
   config: Config;
   /** Rooms open on this node, for `--max-rooms`. */
   rooms: { readonly size: number };
+  capacity: Capacity;
+  presence: Presence;
 }
 
-export function attachSignaling(ctx: HandlerContext, { io, config, rooms }: SignalingDeps): void {
+/** Why a socket may come back with its session (socket.io's own list of recoverable reasons). */
+const RESUMABLE = new Set([
+  'transport error',
+  'transport close',
+  'forced close',
+  'ping timeout',
+  'server shutting down',
+]);
+
+export function attachSignaling(ctx: HandlerContext, deps: SignalingDeps): void {
+  const { io, config, rooms, capacity, presence } = deps;
   const { socket, log, metrics } = ctx;
   const self = (): PeerInfo => ({ id: socket.id, name: socket.data.name });
 
   const leaveCurrentRoom = (): string | null => {
     const room = exitRoom(socket);
-    if (room !== null) io.to(roomKey(room)).emit('peer-left', { id: socket.id, reason: 'left' });
+    if (room !== null) presence.left(socket.id, room, 'left');
     return room;
   };
 
@@ -31,18 +45,19 @@ export function attachSignaling(ctx: HandlerContext, { io, config, rooms }: Sign
       return protocolError('forbidden', `join: the token does not allow room '${room}'`);
     }
     if (socket.data.room !== room) {
-      const members = io.of('/').adapter.rooms.get(roomKey(room));
-      const size = members?.size ?? 0;
-      if (size >= config.maxPeersPerRoom) {
-        return protocolError('room-full', `join: room '${room}' is full (${config.maxPeersPerRoom} peers)`);
-      }
-      if (size === 0 && rooms.size >= config.maxRooms) {
+      const opensRoom = !io.of('/').adapter.rooms.has(roomKey(room));
+      if (opensRoom && rooms.size >= config.maxRooms) {
         return protocolError('too-many-rooms', `join: this server holds ${config.maxRooms} rooms already`);
       }
+      if (!(await capacity.admit(room, socket.id))) {
+        return protocolError('room-full', `join: room '${room}' is full (${config.maxPeersPerRoom} peers)`);
+      }
+      if (!socket.connected) return protocolError('not-in-room', 'join: disconnected while joining');
       leaveCurrentRoom();
       // A token names its holder; without one, the peer names itself.
       socket.data.name = identity ? (identity.name ?? identity.sub) : (name ?? null);
       enterRoom(socket, room);
+      presence.entered(socket, room);
       // Announced before the presence list is read: a peer joining meanwhile is then seen at least
       // once (in `peers` or as `peer-joined`), never missed. Clients key peers by id.
       socket.to(roomKey(room)).emit('peer-joined', self());
@@ -63,15 +78,16 @@ export function attachSignaling(ctx: HandlerContext, { io, config, rooms }: Sign
     return OK;
   });
 
-  // The hot path: a map lookup, a field compare and one emit. No fetchSockets(), no awaits.
+  // The hot path: map lookups, a field compare and one emit. No fetchSockets(), no awaits, no Redis
+  // round trip: a peer on this node gets the packet directly; one elsewhere (another node, or away
+  // and resumable) through its room of one, which the adapter forwards and recovery replays.
   handle(ctx, 'signal', schemas.signalRequest, ({ to, data }) => {
     const room = socket.data.room;
     if (room === null) return protocolError('not-in-room', 'signal: join a room first');
-    const target = io.sockets.sockets.get(to);
-    if (target === undefined || target.data.room !== room || to === socket.id) {
-      return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
-    }
-    target.emit('signal', { from: socket.id, data });
+    const target = to === socket.id ? null : presence.locate(room, to);
+    if (target === null) return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
+    if (target.at === 'here') target.socket.emit('signal', { from: socket.id, data });
+    else io.to(peerKey(room, to)).emit('signal', { from: socket.id, data });
     metrics.signal(signalKind(data));
     return OK;
   });
@@ -79,7 +95,7 @@ export function attachSignaling(ctx: HandlerContext, { io, config, rooms }: Sign
   // socket.io has already taken the socket out of its rooms; only the others need telling.
   socket.on('disconnect', (reason) => {
     const room = socket.data.room;
-    if (room !== null) io.to(roomKey(room)).emit('peer-left', { id: socket.id, reason: 'disconnected' });
+    if (room !== null) presence.dropped(socket, room, config.resumeWindow > 0 && RESUMABLE.has(reason));
     log.info({ socket: socket.id, room, reason }, 'disconnected');
   });
 }

@@ -118,6 +118,8 @@ describe('a 1:1 call in Chromium', () => {
     await callConnected(alice, bob);
     await framesFlowing(alice);
 
+    // Leaving the page (pagehide) is how a closing tab looks to the page.
+    await bob.goto('about:blank');
     await bob.context().close();
     await alice.waitForFunction(() => window.tsunagu.pc === null && window.tsunagu.peers.size === 0);
     assert.equal(await alice.evaluate(() => (document.getElementById('remote') as HTMLVideoElement).srcObject), null);

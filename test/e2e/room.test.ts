@@ -151,25 +151,54 @@ describe('a mesh call in Chromium', () => {
     },
   );
 
-  it('a page whose signaling connection drops and comes back rejoins, and its calls recover', E2E, async () => {
-    const pages = await Promise.all(['Nao', 'Ren'].map((n) => openApp(browser, server.url, 'reconnect', n)));
+  it('a page whose signaling link drops resumes with the same id; its call never stops', E2E, async () => {
+    const pages = await Promise.all(['Nao', 'Ren'].map((n) => openApp(browser, server.url, 'resume', n)));
     const ids = await Promise.all(pages.map(join));
     await connectedTo(pages[0], [ids[1]]);
-    await framesFlowing(pages[1], ids[0]);
+    await pages[1].evaluate(() => {
+      const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
+      window.tsunaguApp.room.on('participant-reconnecting', () => seen.push('reconnecting'));
+      window.tsunaguApp.room.on('participant-resumed', () => seen.push('resumed'));
+      window.tsunaguApp.room.on('participant-left', () => seen.push('left'));
+    });
 
-    // Kill the transport under socket.io: the client reconnects by itself, as after a network blip.
+    // Kill the transport under socket.io, as a network blip would.
     await pages[0].evaluate(() => window.tsunaguApp.room.client.socket.io.engine.close());
-    await pages[0].waitForFunction((old) => {
-      const self = window.tsunaguApp.room.self;
-      return self !== null && self.id !== old;
-    }, ids[0]);
-    const newId = (await selfId(pages[0]))!;
+    await pages[1].waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('resumed'));
+    assert.deepEqual(await pages[1].evaluate(() => (window as unknown as { seen: string[] }).seen), [
+      'reconnecting',
+      'resumed',
+    ]);
+    assert.equal(await selfId(pages[0]), ids[0]);
     await connectedTo(pages[0], [ids[1]]);
-    await connectedTo(pages[1], [newId]);
+    await framesFlowing(pages[1], ids[0]);
     await framesFlowing(pages[0], ids[1]);
-    await framesFlowing(pages[1], newId);
     await closeAll(pages);
   });
+
+  it(
+    'without a resume window, a page whose link drops rejoins under a new id, and its calls recover',
+    E2E,
+    async () => {
+      const noResume = await startServer({ resumeWindow: 0 });
+      const pages = await Promise.all(['Oto', 'Riku'].map((n) => openApp(browser, noResume.url, 'rejoin', n)));
+      const ids = await Promise.all(pages.map(join));
+      await connectedTo(pages[0], [ids[1]]);
+      await framesFlowing(pages[1], ids[0]);
+
+      await pages[0].evaluate(() => window.tsunaguApp.room.client.socket.io.engine.close());
+      await pages[0].waitForFunction((old) => {
+        const self = window.tsunaguApp.room.self;
+        return self !== null && self.id !== old;
+      }, ids[0]);
+      const newId = (await selfId(pages[0]))!;
+      await connectedTo(pages[0], [ids[1]]);
+      await connectedTo(pages[1], [newId]);
+      await framesFlowing(pages[0], ids[1]);
+      await framesFlowing(pages[1], newId);
+      await closeAll(pages);
+    },
+  );
 });
 
 describe('the app tells people what went wrong', () => {
