@@ -7,6 +7,8 @@ set -euo pipefail
 declare -A needs=(
   [/usr/bin/chromium]=chromium
   [/usr/bin/turnserver]=coturn
+  [/usr/bin/redis-server]=redis-server
+  [/usr/sbin/nginx]=nginx
 )
 
 missing=()

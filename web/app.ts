@@ -4,6 +4,7 @@
  */
 import { Room, SignalingClient, SignalingError, type Participant } from '../src/client/index.js';
 import { describeMediaError, getCamera, listDevices } from './app/media.js';
+import { roomFromUrl } from './app/room-url.js';
 import { Tiles } from './app/tiles.js';
 
 /** What app instances tell each other over the data channels. */
@@ -41,18 +42,7 @@ const ui = {
   debugCount: $('debug-count'),
 };
 
-function roomFromUrl(): string {
-  const url = new URL(location.href);
-  let room = url.searchParams.get('room');
-  if (!room || !/^[A-Za-z0-9._-]{1,64}$/.test(room)) {
-    room = crypto.randomUUID().slice(0, 8);
-    url.searchParams.set('room', room);
-    history.replaceState(null, '', url);
-  }
-  return room;
-}
-
-const roomName = roomFromUrl();
+const { room: roomName } = roomFromUrl();
 // `?relay` forces every call through TURN: for checking a TURN set-up, as a person or a test.
 const relayOnly = new URL(location.href).searchParams.has('relay');
 const room = new Room(new SignalingClient(location.origin), {
@@ -266,6 +256,8 @@ room.on('participant-left', (participant) => {
   tiles.removeOwner(participant.id);
   render();
 });
+room.on('participant-reconnecting', (participant) => tiles.setReconnecting(participant.id, true));
+room.on('participant-resumed', (participant) => tiles.setReconnecting(participant.id, false));
 room.on('track', (participant, _track, stream) => {
   remote.get(participant.id)?.streams.set(stream.id, stream);
   renderParticipant(participant);

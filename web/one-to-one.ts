@@ -4,6 +4,7 @@
  */
 import { SignalingClient } from '../src/client/index.js';
 import type { PeerInfo } from '../src/protocol/events.js';
+import { roomFromUrl } from './app/room-url.js';
 
 /** What this page sends to its peer inside `signal.data`. */
 type CallMessage =
@@ -24,20 +25,10 @@ const ui = {
   debugCount: $('debug-count'),
 };
 
-function roomFromUrl(): string {
-  const url = new URL(location.href);
-  let room = url.searchParams.get('room');
-  if (!room || !/^[A-Za-z0-9._-]{1,64}$/.test(room)) {
-    room = crypto.randomUUID().slice(0, 8);
-    url.searchParams.set('room', room);
-    history.replaceState(null, '', url);
-  }
-  ui.roomLink.href = url.href;
-  ui.roomLink.textContent = room;
-  return room;
-}
+const { room, url: pageUrl } = roomFromUrl();
+ui.roomLink.href = pageUrl.href;
+ui.roomLink.textContent = room;
 
-const room = roomFromUrl();
 const client = new SignalingClient(location.origin);
 const peers = new Map<string, PeerInfo>();
 let iceServers: RTCIceServer[] = [];

@@ -15,7 +15,9 @@ export function attachClassic(ctx: HandlerContext): void {
     return OK;
   });
 
+  // A lobby client is announced at once. A joined one is announced by presence when it is gone
+  // for good, which, with a resume window, may be later (or never, if it comes back).
   socket.on('disconnect', () => {
-    socket.to(groupOf(socket)).emit('user disconnected');
+    if (socket.data.room === null) socket.to(groupOf(socket)).emit('user disconnected');
   });
 }

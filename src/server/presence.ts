@@ -74,6 +74,8 @@ export class Presence {
   /** Left for good: asked to, or away past the window. */
   left(id: string, room: string, reason: 'left' | 'disconnected'): void {
     this.io.to(roomKey(room)).emit('peer-left', { id, reason });
+    // The classic relay's word for the same thing, for pages that joined a room.
+    if (reason === 'disconnected') this.io.to(roomKey(room)).emit('user disconnected');
     this.capacity.release(room, id);
     this.#announce('dir:remove', id);
   }

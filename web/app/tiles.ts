@@ -56,6 +56,12 @@ export class Tiles {
     }
   }
 
+  /** Its signaling link dropped: the media may still flow, but say so until it resumes or leaves. */
+  setReconnecting(owner: string, on: boolean): void {
+    for (const tile of this.#tiles.values())
+      if (tile.dataset.owner === owner) tile.classList.toggle('reconnecting', on);
+  }
+
   setCameraOff(key: string, off: boolean): void {
     this.#tiles.get(key)?.classList.toggle('camera-off', off);
   }
