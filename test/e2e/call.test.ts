@@ -20,6 +20,12 @@ async function openPage(room: string): Promise<Page> {
   return page;
 }
 
+/** Clicks Start video and waits for the camera, as a person waits to see themselves. */
+async function startVideo(page: Page): Promise<void> {
+  await page.click('#start');
+  await page.waitForFunction(() => (document.getElementById('local') as HTMLVideoElement).srcObject !== null);
+}
+
 const connectionState = (page: Page) => page.evaluate(() => window.tsunagu.pc?.connectionState ?? 'none');
 
 /** Frames decoded so far on the page's inbound video, from getStats(). */
@@ -47,19 +53,23 @@ function succeededPair(page: Page): Promise<boolean> {
 
 /** Waits until decoded frames grow by `by` — media is flowing now, not just once. */
 async function framesFlowing(page: Page, by = 10): Promise<void> {
-  const start = await framesDecoded(page);
-  await page.waitForFunction(
-    async ({ start, by }) => {
-      const pc = window.tsunagu.pc;
-      if (!pc) return false;
+  const target = (await framesDecoded(page)) + by;
+  // getStats() has no event: the page samples it until the count grows, or gives up.
+  await page.evaluate(
+    async ({ target }) => {
+      const deadline = performance.now() + 20_000;
       let frames = 0;
-      (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
-      });
-      return frames >= start + by;
+      while (performance.now() < deadline) {
+        frames = 0;
+        (await window.tsunagu.pc?.getStats())?.forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+        });
+        if (frames >= target) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`frames decoded ${frames}, wanted ${target}`);
     },
-    { start, by },
-    { timeout: 20_000, polling: 100 },
+    { target },
   );
 }
 
@@ -78,8 +88,8 @@ describe('a 1:1 call in Chromium', () => {
       const bob = await openPage('call-x');
       const carol = await openPage('call-y');
 
-      await alice.click('#start');
-      await bob.click('#start');
+      await startVideo(alice);
+      await startVideo(bob);
       await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
       await alice.click('#connect');
 
@@ -111,8 +121,8 @@ describe('a 1:1 call in Chromium', () => {
   it('when the other side closes its tab, the remote video clears and the page can connect again', E2E, async () => {
     const alice = await openPage('call-z');
     const bob = await openPage('call-z');
-    await alice.click('#start');
-    await bob.click('#start');
+    await startVideo(alice);
+    await startVideo(bob);
     await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
     await alice.click('#connect');
     await callConnected(alice, bob);
@@ -125,7 +135,7 @@ describe('a 1:1 call in Chromium', () => {
     assert.equal(await alice.evaluate(() => (document.getElementById('remote') as HTMLVideoElement).srcObject), null);
 
     const dave = await openPage('call-z');
-    await dave.click('#start');
+    await startVideo(dave);
     await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
     await alice.click('#connect');
     await callConnected(alice, dave);

@@ -69,14 +69,22 @@ export function framesFrom(page: Page, id: string): Promise<number> {
 /** Waits until frames decoded from `id` grow by `by`: media from that peer is flowing now. */
 export async function framesFlowing(page: Page, id: string, by = 5, timeout = 30_000): Promise<void> {
   const start = await framesFrom(page, id);
+  // Stats have no event to await: the page samples getStats() until the count grows, or gives up.
+  // (Not waitForFunction: it takes a returned promise for a truthy value without awaiting it.)
   await waitFor(page, `frames from ${id}`, () =>
-    page.waitForFunction(
-      async ({ id, target }) => {
-        const participant = window.tsunaguApp.room.participants.get(id);
-        return participant !== undefined && (await participant.getStats()).framesDecoded >= target;
+    page.evaluate(
+      async ({ id, target, timeout }) => {
+        const deadline = performance.now() + timeout;
+        let frames = -1;
+        while (performance.now() < deadline) {
+          const participant = window.tsunaguApp.room.participants.get(id);
+          frames = participant ? (await participant.getStats()).framesDecoded : -1;
+          if (frames >= target) return frames;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`frames decoded ${frames}, wanted ${target} within ${timeout} ms`);
       },
-      { id, target: Math.max(start, 0) + by },
-      { timeout, polling: 200 },
+      { id, target: Math.max(start, 0) + by, timeout },
     ),
   );
 }
