@@ -1,0 +1,87 @@
+/** One small driver per server, each over that server's own protocol: connect a peer, send to another, hear. */
+import { io } from 'socket.io-client';
+import WebSocket from 'ws';
+
+export type ServerKind = 'floor' | 'classic' | 'tsunagu' | 'peerjs';
+
+export interface Endpoint {
+  id: string;
+  send(to: string, data: unknown): void;
+  onMessage(fn: (from: string, data: unknown) => void): void;
+  close(): void;
+}
+
+const opened = (ws: WebSocket) =>
+  new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
+
+export async function connectPeer(kind: ServerKind, port: number, id: string, room = 'bench'): Promise<Endpoint> {
+  if (kind === 'floor') {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/?id=${id}`, { perMessageDeflate: false });
+    await opened(ws);
+    return {
+      id,
+      send: (to, data) => ws.send(JSON.stringify({ to, data })),
+      onMessage: (fn) =>
+        ws.on('message', (raw) => {
+          const { from, data } = JSON.parse(raw.toString()) as { from: string; data: unknown };
+          fn(from, data);
+        }),
+      close: () => ws.close(),
+    };
+  }
+  if (kind === 'peerjs') {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/peerjs?key=peerjs&id=${id}&token=bench`, {
+      perMessageDeflate: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.on('message', function first(raw) {
+        if ((JSON.parse(raw.toString()) as { type: string }).type === 'OPEN') {
+          ws.off('message', first);
+          resolve();
+        }
+      });
+    });
+    return {
+      id,
+      send: (to, data) => ws.send(JSON.stringify({ type: 'CANDIDATE', dst: to, payload: data })),
+      onMessage: (fn) =>
+        ws.on('message', (raw) => {
+          const message = JSON.parse(raw.toString()) as { type: string; src: string; payload: unknown };
+          if (message.type === 'CANDIDATE') fn(message.src, message.payload);
+        }),
+      close: () => ws.close(),
+    };
+  }
+  const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
+  if (kind === 'classic') {
+    return {
+      id: socket.id!,
+      send: (_to, data) => socket.send(data),
+      onMessage: (fn) => socket.on('message', (data: unknown) => fn('?', data)),
+      close: () => socket.disconnect(),
+    };
+  }
+  await socket.emitWithAck('join', { room });
+  return {
+    id: socket.id!,
+    // Fire and forget, as the floor does; the SDK's acked signal() adds one small frame back.
+    send: (to, data) => socket.emit('signal', { to, data }),
+    onMessage: (fn) => socket.on('signal', ({ from, data }: { from: string; data: unknown }) => fn(from, data)),
+    close: () => socket.disconnect(),
+  };
+}
+
+/** A realistic ICE candidate message (~200 bytes). */
+export const CANDIDATE = {
+  candidates: [
+    {
+      candidate:
+        'candidate:3442447574 1 udp 2122260223 192.168.1.23 54125 typ host generation 0 ufrag EsAw network-id 1',
+      sdpMid: '0',
+      sdpMLineIndex: 0,
+      usernameFragment: 'EsAw',
+    },
+  ],
+};

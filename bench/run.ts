@@ -1,0 +1,166 @@
+/**
+ * `npm run bench -- <scenario> [--reps N]`: runs one scenario against every server in the same
+ * run, alternating their order each repetition, server pinned to core 0 and this load generator
+ * to core 1; prints a table of medians and ratios to the floor, and writes JSON to bench/results/.
+ *
+ * Scenarios so far: relay-rtt (5,000 sequential candidate-sized round trips: p50/p99) and
+ * relay-throughput (50 pairs, 32 messages in flight each, 10 s: delivered msgs/s, server CPU).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from './drivers.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    reps: { type: 'string', default: '3' },
+    servers: { type: 'string', default: 'floor,peerjs,classic,tsunagu' },
+  },
+});
+const scenario = positionals[0];
+const reps = Number(values.reps);
+const kinds = values.servers!.split(',') as ServerKind[];
+if (scenario !== 'relay-rtt' && scenario !== 'relay-throughput') {
+  console.error(
+    'usage: npm run bench -- relay-rtt|relay-throughput [--reps 3] [--servers floor,peerjs,classic,tsunagu]',
+  );
+  process.exit(2);
+}
+
+interface Server {
+  proc: ChildProcess;
+  port: number;
+}
+
+async function startServer(kind: ServerKind): Promise<Server> {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', `bench/servers/${kind}.ts`, '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      const match = /ready (\d+)/.exec(chunk.toString());
+      if (match) resolve(Number(match[1]));
+    });
+  });
+  return { proc, port };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const exited = new Promise((resolve) => server.proc.once('exit', resolve));
+  server.proc.kill('SIGKILL');
+  await exited;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const median = (xs: number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+async function pair(kind: ServerKind, port: number, n: number): Promise<[Endpoint, Endpoint]> {
+  const room = `bench-${n}`;
+  return [await connectPeer(kind, port, `a${n}`, room), await connectPeer(kind, port, `b${n}`, room)];
+}
+
+/** Sequential round trips A → B → A; returns p50 and p99 in µs. */
+async function relayRtt(kind: ServerKind, port: number): Promise<Record<string, number>> {
+  const [a, b] = await pair(kind, port, 0);
+  b.onMessage((_from, data) => b.send(a.id, data));
+  let resolveEcho: () => void = () => {};
+  a.onMessage(() => resolveEcho());
+  const roundTrip = async () => {
+    const echoed = new Promise<void>((resolve) => (resolveEcho = resolve));
+    const start = process.hrtime.bigint();
+    a.send(b.id, CANDIDATE);
+    await echoed;
+    return Number(process.hrtime.bigint() - start) / 1000;
+  };
+  for (let i = 0; i < 500; i++) await roundTrip(); // warm-up: JIT, buffers
+  const samples: number[] = [];
+  for (let i = 0; i < 5000; i++) samples.push(await roundTrip());
+  a.close();
+  b.close();
+  samples.sort((x, y) => x - y);
+  return { p50_us: Math.round(quantile(samples, 0.5)), p99_us: Math.round(quantile(samples, 0.99)) };
+}
+
+/** 50 pairs echoing, 32 messages in flight each, for 10 s: relayed messages per second and server CPU. */
+async function relayThroughput(kind: ServerKind, server: Server): Promise<Record<string, number>> {
+  const pairs = [];
+  for (let i = 0; i < 50; i++) pairs.push(await pair(kind, server.port, i));
+  let delivered = 0;
+  let running = true;
+  for (const [a, b] of pairs) {
+    b.onMessage((_from, data) => {
+      delivered++;
+      b.send(a.id, data);
+    });
+    a.onMessage((_from, data) => {
+      delivered++;
+      if (running) a.send(b.id, data);
+    });
+  }
+  const cpu0 = cpuSeconds(server.proc.pid!);
+  const t0 = performance.now();
+  for (const [a, b] of pairs) for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
+  await new Promise((resolve) => setTimeout(resolve, 10_000)); // the measurement window itself
+  running = false;
+  const seconds = (performance.now() - t0) / 1000;
+  const result = {
+    msgs_per_s: Math.round(delivered / seconds),
+    server_cpu: +((cpuSeconds(server.proc.pid!) - cpu0) / seconds).toFixed(2),
+  };
+  for (const [a, b] of pairs) {
+    a.close();
+    b.close();
+  }
+  return result;
+}
+
+const runs: Record<string, Array<Record<string, number>>> = Object.fromEntries(kinds.map((k) => [k, []]));
+for (let rep = 0; rep < reps; rep++) {
+  // Alternate the order, so no server always runs on a warmer (or more tired) machine.
+  const order = rep % 2 === 0 ? kinds : [...kinds].reverse();
+  for (const kind of order) {
+    if (scenario === 'relay-throughput' && kind === 'classic') continue; // broadcasts to all: one pair per server
+    const server = await startServer(kind);
+    try {
+      const result = scenario === 'relay-rtt' ? await relayRtt(kind, server.port) : await relayThroughput(kind, server);
+      runs[kind].push(result);
+      console.error(`rep ${rep + 1}/${reps} ${kind}: ${JSON.stringify(result)}`);
+    } finally {
+      await stopServer(server);
+    }
+  }
+}
+
+const metrics = scenario === 'relay-rtt' ? ['p50_us', 'p99_us'] : ['msgs_per_s', 'server_cpu'];
+const medians = Object.fromEntries(
+  Object.entries(runs)
+    .filter(([, r]) => r.length > 0)
+    .map(([kind, r]) => [kind, Object.fromEntries(metrics.map((m) => [m, median(r.map((x) => x[m]))]))]),
+);
+const floor = medians.floor;
+console.log(`\n${scenario}: medians of ${reps} runs (ratio to the floor)`);
+console.log(['server', ...metrics].map((h) => h.padEnd(22)).join(''));
+for (const [kind, m] of Object.entries(medians)) {
+  console.log(
+    [kind, ...metrics.map((k) => `${m[k]}${floor ? ` (${(m[k] / floor[k]).toFixed(2)}x)` : ''}`)]
+      .map((c) => String(c).padEnd(22))
+      .join(''),
+  );
+}
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/${scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify({ scenario, reps, node: process.version, runs, medians }, null, 2));
+console.log(`\nwritten: ${file}`);
+process.exit(0);
