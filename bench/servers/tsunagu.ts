@@ -10,5 +10,7 @@ const server = await createServer({
   maxConnectionsPerIp: 1_000_000,
   maxConnections: 1_000_000,
   maxPeersPerRoom: 10_000,
+  ...(process.env.RESUME_WINDOW === '0' ? { resumeWindow: 0 } : {}),
 });
 console.log(`ready ${server.port}`);
+process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile
