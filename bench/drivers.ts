@@ -8,13 +8,22 @@ export interface Endpoint {
   id: string;
   send(to: string, data: unknown): void;
   onMessage(fn: (from: string, data: unknown) => void): void;
+  /** Called if the connection closes by itself (not through `close()`). */
+  onClose(fn: () => void): void;
   close(): void;
 }
 
 const opened = (ws: WebSocket) =>
   new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
 
-export async function connectPeer(kind: ServerKind, port: number, id: string, room = 'bench'): Promise<Endpoint> {
+/** Connects one peer; `join` false leaves a tsunagu peer idle in the lobby (idle-capacity). */
+export async function connectPeer(
+  kind: ServerKind,
+  port: number,
+  id: string,
+  room = 'bench',
+  join = true,
+): Promise<Endpoint> {
   if (kind === 'floor') {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/?id=${id}`, { perMessageDeflate: false });
     await opened(ws);
@@ -26,6 +35,7 @@ export async function connectPeer(kind: ServerKind, port: number, id: string, ro
           const { from, data } = JSON.parse(raw.toString()) as { from: string; data: unknown };
           fn(from, data);
         }),
+      onClose: (fn) => ws.on('close', fn),
       close: () => ws.close(),
     };
   }
@@ -35,11 +45,13 @@ export async function connectPeer(kind: ServerKind, port: number, id: string, ro
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('error', reject);
+      ws.once('close', () => reject(new Error('peerjs: closed before OPEN')));
       ws.on('message', function first(raw) {
-        if ((JSON.parse(raw.toString()) as { type: string }).type === 'OPEN') {
+        const { type, payload } = JSON.parse(raw.toString()) as { type: string; payload?: { msg?: string } };
+        if (type === 'OPEN') {
           ws.off('message', first);
           resolve();
-        }
+        } else if (type === 'ERROR' || type === 'ID-TAKEN') reject(new Error(`peerjs: ${type} ${payload?.msg ?? ''}`));
       });
     });
     return {
@@ -50,25 +62,29 @@ export async function connectPeer(kind: ServerKind, port: number, id: string, ro
           const message = JSON.parse(raw.toString()) as { type: string; src: string; payload: unknown };
           if (message.type === 'CANDIDATE') fn(message.src, message.payload);
         }),
+      onClose: (fn) => ws.on('close', fn),
       close: () => ws.close(),
     };
   }
   const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const onClose = (fn: () => void) => socket.on('disconnect', fn);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
   if (kind === 'classic') {
     return {
       id: socket.id!,
       send: (_to, data) => socket.send(data),
       onMessage: (fn) => socket.on('message', (data: unknown) => fn('?', data)),
+      onClose,
       close: () => socket.disconnect(),
     };
   }
-  await socket.emitWithAck('join', { room });
+  if (join) await socket.emitWithAck('join', { room });
   return {
     id: socket.id!,
     // Fire and forget, as the floor does; the SDK's acked signal() adds one small frame back.
     send: (to, data) => socket.emit('signal', { to, data }),
     onMessage: (fn) => socket.on('signal', ({ from, data }: { from: string; data: unknown }) => fn(from, data)),
+    onClose,
     close: () => socket.disconnect(),
   };
 }

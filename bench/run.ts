@@ -4,7 +4,9 @@
  * to core 1; prints a table of medians and ratios to the floor, and writes JSON to bench/results/.
  *
  * Scenarios so far: relay-rtt (5,000 sequential candidate-sized round trips: p50/p99) and
- * relay-throughput (50 pairs, 32 messages in flight each, 10 s: delivered msgs/s, server CPU).
+ * relay-throughput (50 pairs, 32 messages in flight each, 10 s: delivered msgs/s, server CPU) and
+ * idle-capacity (N idle connections from a separate process: server RSS per connection, time to
+ * connect them all, how many are still up after --hold seconds).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,15 +18,17 @@ const { positionals, values } = parseArgs({
   options: {
     reps: { type: 'string', default: '3' },
     servers: { type: 'string', default: 'floor,peerjs,classic,tsunagu' },
+    conns: { type: 'string', default: '1000,5000,15000' },
+    hold: { type: 'string', default: '60' },
   },
 });
 const scenario = positionals[0];
 const reps = Number(values.reps);
 const kinds = values.servers!.split(',') as ServerKind[];
-if (scenario !== 'relay-rtt' && scenario !== 'relay-throughput') {
-  console.error(
-    'usage: npm run bench -- relay-rtt|relay-throughput [--reps 3] [--servers floor,peerjs,classic,tsunagu]',
-  );
+const SCENARIOS = ['relay-rtt', 'relay-throughput', 'idle-capacity'] as const;
+if (!(SCENARIOS as readonly string[]).includes(scenario)) {
+  console.error(`usage: npm run bench -- ${SCENARIOS.join('|')} [--reps 3] [--servers floor,peerjs,classic,tsunagu]
+  idle-capacity also takes --conns 1000,5000,15000 and --hold 60 (seconds)`);
   process.exit(2);
 }
 
@@ -57,6 +61,57 @@ async function stopServer(server: Server): Promise<void> {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Resident memory of a process, in KiB, from /proc. */
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+/** Opens `n` idle connections from a separate, pinned process; measures the server meanwhile. */
+async function idleCapacity(
+  kind: ServerKind,
+  server: Server,
+  n: number,
+  hold: number,
+): Promise<Record<string, number>> {
+  const before = rssKiB(server.proc.pid!);
+  const client = spawn(
+    'taskset',
+    [
+      '-c',
+      '1',
+      process.execPath,
+      '--import',
+      'tsx',
+      'bench/idle-client.ts',
+      kind,
+      String(server.port),
+      String(n),
+      String(hold),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const phases: Record<string, number>[] = [];
+  const result: Record<string, number> = { conns: n };
+  await new Promise<void>((resolve, reject) => {
+    client.once('exit', (code) =>
+      phases.length === 2 ? resolve() : reject(new Error(`idle client exited (${code})`)),
+    );
+    client.stdout!.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        const phase = JSON.parse(line) as Record<string, number> & { phase: string };
+        phases.push(phase);
+        if (phase.phase === 'connected') {
+          result.connect_s = phase.connect_s;
+          result.rss_per_conn_kib = +((rssKiB(server.proc.pid!) - before) / n).toFixed(1);
+        } else result.still_connected = phase.still_connected;
+      }
+    });
+  });
+  return result;
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -126,35 +181,48 @@ async function relayThroughput(kind: ServerKind, server: Server): Promise<Record
   return result;
 }
 
-const runs: Record<string, Array<Record<string, number>>> = Object.fromEntries(kinds.map((k) => [k, []]));
+const runs: Record<string, Array<Record<string, number>>> = {};
+const sizes = scenario === 'idle-capacity' ? values.conns!.split(',').map(Number) : [0];
 for (let rep = 0; rep < reps; rep++) {
   // Alternate the order, so no server always runs on a warmer (or more tired) machine.
   const order = rep % 2 === 0 ? kinds : [...kinds].reverse();
-  for (const kind of order) {
-    if (scenario === 'relay-throughput' && kind === 'classic') continue; // broadcasts to all: one pair per server
-    const server = await startServer(kind);
-    try {
-      const result = scenario === 'relay-rtt' ? await relayRtt(kind, server.port) : await relayThroughput(kind, server);
-      runs[kind].push(result);
-      console.error(`rep ${rep + 1}/${reps} ${kind}: ${JSON.stringify(result)}`);
-    } finally {
-      await stopServer(server);
+  for (const size of sizes) {
+    for (const kind of order) {
+      if (scenario === 'relay-throughput' && kind === 'classic') continue; // broadcasts to all: one pair per server
+      const key = size ? `${kind} ${size}` : kind;
+      const server = await startServer(kind);
+      try {
+        const result =
+          scenario === 'relay-rtt'
+            ? await relayRtt(kind, server.port)
+            : scenario === 'relay-throughput'
+              ? await relayThroughput(kind, server)
+              : await idleCapacity(kind, server, size, Number(values.hold));
+        (runs[key] ??= []).push(result);
+        console.error(`rep ${rep + 1}/${reps} ${key}: ${JSON.stringify(result)}`);
+      } finally {
+        await stopServer(server);
+      }
     }
   }
 }
 
-const metrics = scenario === 'relay-rtt' ? ['p50_us', 'p99_us'] : ['msgs_per_s', 'server_cpu'];
+const metrics = {
+  'relay-rtt': ['p50_us', 'p99_us'],
+  'relay-throughput': ['msgs_per_s', 'server_cpu'],
+  'idle-capacity': ['rss_per_conn_kib', 'connect_s', 'still_connected'],
+}[scenario]!;
 const medians = Object.fromEntries(
   Object.entries(runs)
     .filter(([, r]) => r.length > 0)
     .map(([kind, r]) => [kind, Object.fromEntries(metrics.map((m) => [m, median(r.map((x) => x[m]))]))]),
 );
-const floor = medians.floor;
+const floorOf = (key: string) => medians[key.replace(/^\S+/, 'floor')];
 console.log(`\n${scenario}: medians of ${reps} runs (ratio to the floor)`);
 console.log(['server', ...metrics].map((h) => h.padEnd(22)).join(''));
 for (const [kind, m] of Object.entries(medians)) {
   console.log(
-    [kind, ...metrics.map((k) => `${m[k]}${floor ? ` (${(m[k] / floor[k]).toFixed(2)}x)` : ''}`)]
+    [kind, ...metrics.map((k) => `${m[k]}${floorOf(kind)?.[k] ? ` (${(m[k] / floorOf(kind)[k]).toFixed(2)}x)` : ''}`)]
       .map((c) => String(c).padEnd(22))
       .join(''),
   );
