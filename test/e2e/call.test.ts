@@ -26,6 +26,15 @@ async function startVideo(page: Page): Promise<void> {
   await page.waitForFunction(() => (document.getElementById('local') as HTMLVideoElement).srcObject !== null);
 }
 
+/** The classic flow up to a live call: both start video, `caller` presses Connect, both connect. */
+async function call(caller: Page, callee: Page): Promise<void> {
+  await startVideo(caller);
+  await startVideo(callee);
+  await caller.waitForFunction(() => window.tsunagu.peers.size === 1);
+  await caller.click('#connect');
+  await callConnected(caller, callee);
+}
+
 const connectionState = (page: Page) => page.evaluate(() => window.tsunagu.pc?.connectionState ?? 'none');
 
 /** Frames decoded so far on the page's inbound video, from getStats(). */
@@ -88,12 +97,7 @@ describe('a 1:1 call in Chromium', () => {
       const bob = await openPage('call-x');
       const carol = await openPage('call-y');
 
-      await startVideo(alice);
-      await startVideo(bob);
-      await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
-      await alice.click('#connect');
-
-      await callConnected(alice, bob);
+      await call(alice, bob);
       assert.equal(await succeededPair(alice), true);
       await framesFlowing(alice);
       await framesFlowing(bob);
@@ -121,11 +125,7 @@ describe('a 1:1 call in Chromium', () => {
   it('when the other side closes its tab, the remote video clears and the page can connect again', E2E, async () => {
     const alice = await openPage('call-z');
     const bob = await openPage('call-z');
-    await startVideo(alice);
-    await startVideo(bob);
-    await alice.waitForFunction(() => window.tsunagu.peers.size === 1);
-    await alice.click('#connect');
-    await callConnected(alice, bob);
+    await call(alice, bob);
     await framesFlowing(alice);
 
     // Leaving the page (pagehide) is how a closing tab looks to the page.

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { freePort } from './coturn.js';
+import { freePort } from './ports.js';
 
 /** Resolves once `proc` prints a line matching `ready`; rejects if it exits or takes over `ms`. */
 export function waitForLine(proc: ChildProcess, ready: RegExp, ms = 20_000): Promise<string> {
