@@ -6,6 +6,7 @@ import { connect, joined, next, request } from './helpers/clients.js';
 import { startServer } from './helpers/server.js';
 
 const server = await startServer();
+const SOCKETIO = { protocol: 'socketio' };
 
 interface Family {
   name: string;
@@ -65,7 +66,10 @@ describe('/metrics', () => {
     await request(alice, 'join', { room: '' });
     const after = await scrape();
 
-    assert.equal(value(after, 'tsunagu_connected_sockets') - value(before, 'tsunagu_connected_sockets'), 2);
+    assert.equal(
+      value(after, 'tsunagu_connected_sockets', SOCKETIO) - value(before, 'tsunagu_connected_sockets', SOCKETIO),
+      2,
+    );
     assert.equal(value(after, 'tsunagu_rooms') - value(before, 'tsunagu_rooms'), 1);
     assert.equal(value(after, 'tsunagu_peers') - value(before, 'tsunagu_peers'), 2);
     const kind = (k: string) => ({ kind: k, protocol: 'socketio' });

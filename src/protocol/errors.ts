@@ -12,6 +12,7 @@ export const errorCodes = {
   'rate-limited': 'The socket sent events faster than allowed (`--rate-limit`, `--rate-burst`); the event was dropped.',
   unauthorized: 'No valid token: missing, malformed, wrongly signed, expired or not yet valid (`--auth token`).',
   forbidden: 'The token does not allow this room.',
+  'id-taken': 'The PeerJS id is held by another peer, under another token (PeerJS endpoint: `ID-TAKEN`).',
   'too-many-connections': 'The server or this address already holds the most connections allowed.',
   'too-many-rooms': 'The server already holds the most rooms allowed (`--max-rooms`).',
   'shutting-down': 'The server is draining for shutdown; connect again (a load balancer sends you elsewhere).',

@@ -1,5 +1,6 @@
 /** Protocol v1 as typed event maps: the server, the client SDK and the tests are all checked against these. */
 import type { ProtocolError, Result } from './errors.js';
+import type { PeerjsRelay } from './peerjs.js';
 import type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -81,6 +82,8 @@ export interface InterServerEvents {
   'dir:heartbeat': (node: string) => void;
   /** Every peer a node holds, sent when it notices a node it did not know (a new one). */
   'dir:bulk': (entries: DirectoryEntry[]) => void;
+  /** A PeerJS message for a peer the directory puts on another node; the node holding it delivers. */
+  'peerjs:relay': (message: PeerjsRelay) => void;
 }
 
 /** Who a token says the peer is (`--auth token`). */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_MAX_PAYLOAD_BYTES, schemas, type IceServer } from '../protocol/index.js';
+import { PEERJS_DEFAULTS } from '../protocol/peerjs.js';
 
 export interface OptionSpec<T> {
   /** Environment variable read when the flag is absent. */
@@ -218,6 +219,38 @@ export const optionSpecs = {
     shownDefault: '10',
     doc: 'On SIGTERM/SIGINT, how long clients get to move elsewhere before the process exits.',
     parse: seconds(0, 3600),
+  } satisfies OptionSpec<number>,
+  peerjs: {
+    env: 'PEERJS',
+    value: '<bool>',
+    default: true as boolean,
+    doc: 'Serve the PeerJS server protocol under /peerjs (WebSocket /peerjs/peerjs, GET /peerjs/<key>/id), so PeerJS apps can use this server.',
+    parse: bool,
+  } satisfies OptionSpec<boolean>,
+  peerjsKey: {
+    env: 'PEERJS_KEY',
+    value: '<key>',
+    default: PEERJS_DEFAULTS.key as string,
+    doc: "The PeerJS API key clients must give (the client's `key` option); another key gets INVALID-KEY.",
+    parse: (raw: string) => {
+      if (!/^[\x21-\x7e]{1,128}$/.test(raw)) throw new Error('must be 1-128 printable ASCII characters');
+      return raw;
+    },
+  } satisfies OptionSpec<string>,
+  peerjsDiscovery: {
+    env: 'PEERJS_DISCOVERY',
+    value: '<bool>',
+    default: false as boolean,
+    doc: "Answer GET /peerjs/<key>/peers with every connected PeerJS id (PeerJS server's allow_discovery); 401 when off.",
+    parse: bool,
+  } satisfies OptionSpec<boolean>,
+  peerjsExpire: {
+    env: 'PEERJS_EXPIRE',
+    value: '<seconds>',
+    default: PEERJS_DEFAULTS.expireTimeoutMs as number,
+    shownDefault: '5',
+    doc: 'How long a PeerJS message waits for a peer that is not connected before its sender hears EXPIRE.',
+    parse: seconds(0.05, 600),
   } satisfies OptionSpec<number>,
   allowedOrigins: {
     env: 'ALLOWED_ORIGINS',

@@ -1,6 +1,7 @@
 /**
  * Plain HTTP beside socket.io on the one port: the web app's static files, liveness and readiness,
- * Prometheus metrics and TURN credentials, behind the same origin allowlist as the sockets.
+ * Prometheus metrics, TURN credentials and the PeerJS endpoint's routes, behind the same origin
+ * allowlist as the sockets.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { AuthError, type Verify } from './auth.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { PeerjsEndpoint } from './peerjs/endpoint.js';
 import { webRoot } from './package-info.js';
 import { iceServersFor } from './turn.js';
 
@@ -32,6 +34,8 @@ export interface HttpDeps {
   metrics: Metrics;
   health: Health;
   verify: Verify | null;
+  /** The PeerJS endpoint's routes, when it is on. */
+  peerjs: PeerjsEndpoint | null;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) =>
@@ -41,7 +45,7 @@ const fail = (res: ServerResponse, status: number, code: ErrorCode, message: str
   json(res, status, { ok: false, error: { code, message } });
 
 export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, log, metrics, health, verify } = deps;
+  const { config, log, metrics, health, verify, peerjs } = deps;
   if (!existsSync(webRoot)) log.warn({ webRoot }, 'web app not built: run `npm run build`');
   const serveStatic = sirv(webRoot, { etag: true, dev: false });
 
@@ -102,6 +106,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
         });
         return;
     }
+    if (peerjs?.handleHttp(req, res, url)) return;
     serveStatic(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });

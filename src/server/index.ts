@@ -16,6 +16,7 @@ import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Presence } from './presence.js';
+import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
 import { attachSignaling } from './signaling.js';
 import type { IoServer } from './types.js';
@@ -80,7 +81,8 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       : {}),
   });
   const rooms = countRooms(io);
-  const metrics = createMetrics(io, rooms);
+  let peerjs: PeerjsEndpoint | null = null;
+  const metrics = createMetrics(io, rooms, () => peerjs?.size ?? 0);
   // Capacity leases are renewed for the places the presence holds; it reads them when it renews.
   const holder: { presence?: Presence } = {};
   const capacity = cluster
@@ -89,9 +91,13 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const presence = new Presence(io, capacity, log, { clustered: cluster !== null, resumeWindow: config.resumeWindow });
   holder.presence = presence;
   presence.start();
-  handleHttp = createHttpHandler({ config, log, metrics, health, verify });
-
   const connections = new ConnectionCounter(config);
+  if (config.peerjs) {
+    const redis = cluster?.redis ?? null;
+    peerjs = attachPeerjs({ http, io, config, log, metrics, health, connections, verify, presence, redis });
+  }
+  handleHttp = createHttpHandler({ config, log, metrics, health, verify, peerjs });
+
   io.use((socket, next) => {
     const reject = (code: ErrorCode, message: string) => {
       metrics.connectionRejected(code);
@@ -154,6 +160,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   log.info({ url, port, auth: config.auth }, 'listening');
 
   const close = async () => {
+    peerjs?.close();
     presence.close();
     // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
     // connections would otherwise hold it open.

@@ -30,16 +30,23 @@ export function signalKind(data: unknown): SignalKind {
   return 'other';
 }
 
-export function createMetrics(io: IoServer, rooms: { readonly size: number }): Metrics {
+export function createMetrics(
+  io: IoServer,
+  rooms: { readonly size: number },
+  /** PeerJS clients on this node (0 when the endpoint is off). */
+  peerjsClients: () => number,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tsunagu_' });
 
   new Gauge({
     name: 'tsunagu_connected_sockets',
-    help: 'Clients connected to this node.',
+    help: 'Clients connected to this node, by protocol.',
+    labelNames: ['protocol'] as const,
     registers: [registry],
     collect() {
-      this.set(io.engine.clientsCount);
+      this.set({ protocol: 'socketio' }, io.engine.clientsCount);
+      this.set({ protocol: 'peerjs' }, peerjsClients());
     },
   });
   new Gauge({

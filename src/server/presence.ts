@@ -14,6 +14,9 @@ import type { IoServer, IoSocket } from './types.js';
 export const HEARTBEAT_MS = 2_000;
 export const NODE_TIMEOUT_MS = 7_000;
 
+/** Directory entries that are not socket.io peers in a room: their `room` starts with `#`. */
+const isRealm = (room: string) => room.startsWith('#');
+
 export type Whereabouts = { at: 'here'; socket: IoSocket } | { at: 'elsewhere' } | null;
 
 export class Presence {
@@ -23,6 +26,8 @@ export class Presence {
   /** Peers of this node whose link dropped: their place is kept until the timer fires. */
   #away = new Map<string, { room: string; timer: ReturnType<typeof setTimeout> }>();
   #lastSeen = new Map<string, number>();
+  /** Other endpoints' peers on this node (the PeerJS endpoint's), for a newcomer's bulk. */
+  #sources: Array<() => Iterable<DirectoryEntry>> = [];
   #timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(
@@ -62,9 +67,35 @@ export class Presence {
     return this.#directory.get(id)?.room === room ? { at: 'elsewhere' } : null;
   }
 
+  /**
+   * The directory also carries the PeerJS endpoint's peers: under their own keys (`peerjs:<id>`),
+   * in a realm that is no room name (`#peerjs`), so they never meet socket.io peers.
+   */
+  addSource(source: () => Iterable<DirectoryEntry>): void {
+    this.#sources.push(source);
+  }
+
+  publish(entry: DirectoryEntry): void {
+    this.#announce('dir:add', entry);
+  }
+
+  withdraw(id: string): void {
+    this.#announce('dir:remove', id);
+  }
+
+  /** The node another node's entry `id` is on, from memory. */
+  nodeOf(id: string): string | undefined {
+    return this.#directory.get(id)?.node;
+  }
+
+  /** Other nodes' entries in `room` (or realm). */
+  *elsewhereIn(room: string): Iterable<DirectoryEntry> {
+    for (const entry of this.#directory.values()) if (entry.room === room) yield entry;
+  }
+
   /** The places this node holds, for capacity leases. */
   *held(): Iterable<{ room: string; id: string }> {
-    for (const entry of this.#localEntries()) yield entry;
+    for (const entry of this.#localEntries()) if (!isRealm(entry.room)) yield entry;
   }
 
   entered(socket: IoSocket, room: string): void {
@@ -135,6 +166,7 @@ export class Presence {
       if (socket.data.room !== null) entries.push({ id: socket.id, room: socket.data.room, node: this.node });
     }
     for (const [id, { room }] of this.#away) entries.push({ id, room, node: this.node });
+    for (const source of this.#sources) entries.push(...source());
     return entries;
   }
 
@@ -147,7 +179,8 @@ export class Presence {
       for (const [id, entry] of this.#directory) {
         if (entry.node !== node) continue;
         this.#directory.delete(id);
-        this.io.local.to(roomKey(entry.room)).emit('peer-left', { id, reason: 'disconnected' });
+        if (!isRealm(entry.room))
+          this.io.local.to(roomKey(entry.room)).emit('peer-left', { id, reason: 'disconnected' });
       }
       this.log.warn({ node }, 'node went quiet; its peers are gone');
     }

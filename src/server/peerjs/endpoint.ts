@@ -1,0 +1,341 @@
+/**
+ * The PeerJS server protocol under `/peerjs`, on the same port as everything else: PeerJS apps point
+ * their client here and gain the cluster, token auth, limits and metrics of socket.io clients.
+ * The WebSocket is `ws` (what socket.io itself runs on), attached to our HTTP server's upgrades.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { ErrorCode } from '../../protocol/index.js';
+import {
+  CLIENT_TYPES,
+  PEERJS_DEFAULTS,
+  PEERJS_ERRORS,
+  PEERJS_PATH,
+  PEERJS_SOCKET_PATH,
+  peerjsId,
+  peerjsMessage,
+  type PeerjsRelay,
+  type PeerjsServerMessage,
+} from '../../protocol/peerjs.js';
+import { AuthError, type Verify } from '../auth.js';
+import type { RedisClient } from '../capacity.js';
+import type { Config } from '../config.js';
+import { describeIssues } from '../handle.js';
+import type { Health } from '../http.js';
+import { originAllowed } from '../http.js';
+import { clientAddress, TokenBucket, type ConnectionCounter } from '../limits.js';
+import type { Logger } from '../logger.js';
+import type { Metrics, SignalKind } from '../metrics.js';
+import type { Presence } from '../presence.js';
+import type { IoServer } from '../types.js';
+import { localClaims, redisClaims } from './claims.js';
+import { WaitingRoom } from './waiting.js';
+
+/** PeerJS peers in the cluster directory: a realm no room name can be, keys no socket id can be. */
+export const PEERJS_REALM = '#peerjs';
+const entryKey = (id: string) => `peerjs:${id}`;
+const ENTRY_PREFIX = entryKey('');
+
+const KINDS: Record<string, SignalKind> = { OFFER: 'offer', ANSWER: 'answer', CANDIDATE: 'candidate' };
+const KNOWN_TYPES = new Set<string>(CLIENT_TYPES);
+
+/** One connected PeerJS client. */
+interface Peer {
+  id: string;
+  token: string;
+  ws: WebSocket;
+  lastSeen: number;
+  bucket: TokenBucket;
+}
+
+export interface PeerjsDeps {
+  http: HttpServer;
+  io: IoServer;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+  connections: ConnectionCounter;
+  verify: Verify | null;
+  presence: Presence;
+  redis: RedisClient | null;
+}
+
+export interface PeerjsEndpoint {
+  /** Answers a request under `/peerjs` (ids, discovery); false when the path is not ours. */
+  handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): boolean;
+  /** PeerJS clients connected to this node. */
+  readonly size: number;
+  /** Closes every PeerJS socket (1001, going away); their clients may reconnect elsewhere. */
+  close(): void;
+}
+
+const send = (ws: WebSocket, message: PeerjsServerMessage) => ws.send(JSON.stringify(message));
+
+export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
+  const { http, io, config, log, metrics, health, connections, verify, presence } = deps;
+  const peers = new Map<string, Peer>();
+  const clustered = deps.redis !== null;
+  const claims = deps.redis ? redisClaims(deps.redis, presence.node, () => peers.values()) : localClaims;
+  const waiting = new WaitingRoom(config.peerjsExpire, (src, dst) => {
+    const sender = peers.get(src);
+    if (sender) send(sender.ws, { type: 'EXPIRE', src: dst, dst: src });
+  });
+  // Our own limits apply to the frames; only a frame far beyond them closes the socket.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
+
+  presence.addSource(function* () {
+    for (const id of peers.keys()) yield { id: entryKey(id), room: PEERJS_REALM, node: presence.node };
+  });
+
+  // ---- relay: the hot path. A Map lookup, then one send (here) or one serverSideEmit (elsewhere).
+
+  const deliver = (target: Peer, message: PeerjsRelay): void => {
+    if (target.ws.readyState !== WebSocket.OPEN) {
+      // Gone without its close seen yet: tell the sender, as PeerJS server does.
+      if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
+      return;
+    }
+    target.ws.send(JSON.stringify(message));
+  };
+
+  const relay = (message: PeerjsRelay): void => {
+    const kind = KINDS[message.type];
+    const target = peers.get(message.dst);
+    if (target) {
+      deliver(target, message);
+    } else if (clustered && presence.nodeOf(entryKey(message.dst)) !== undefined) {
+      io.serverSideEmit('peerjs:relay', message);
+    } else {
+      // Not connected anywhere: important messages wait for it, the rest are dropped (as in PeerJS).
+      if (message.type === 'LEAVE' || message.type === 'EXPIRE') return;
+      const sender = peers.get(message.src);
+      if (!waiting.add(message) && sender) send(sender.ws, { type: 'EXPIRE', src: message.dst, dst: message.src });
+      return;
+    }
+    if (kind) metrics.signal(kind, 'peerjs');
+  };
+
+  /** An id just connected somewhere: what waited for it here goes to it. */
+  const flush = (id: string): void => {
+    for (const message of waiting.take(id)) relay(message);
+  };
+
+  if (clustered) {
+    io.on('peerjs:relay', (message) => {
+      const target = peers.get(message.dst);
+      if (target) deliver(target, message);
+    });
+    const arrived = (entry: { id: string; node: string }) => {
+      if (!entry.id.startsWith(ENTRY_PREFIX)) return;
+      const id = entry.id.slice(ENTRY_PREFIX.length);
+      const mine = peers.get(id);
+      // Its token took it back on another node (a reconnect that landed elsewhere): ours is stale.
+      if (mine && entry.node !== presence.node) {
+        peers.delete(id);
+        mine.ws.close(1000, 'reconnected elsewhere');
+      }
+      flush(id);
+    };
+    io.on('dir:add', arrived);
+    io.on('dir:bulk', (entries) => entries.forEach(arrived));
+  }
+
+  // ---- errors: PeerJS's own answer (`ERROR` with `payload.msg`), plus our stable code.
+
+  const fail = (peer: Peer, code: ErrorCode, msg: string): void => {
+    metrics.error(code, 'peerjs');
+    log.debug({ peerjs: peer.id, code }, 'rejected');
+    send(peer.ws, { type: 'ERROR', payload: { msg, code } });
+  };
+
+  const onMessage = (peer: Peer, data: RawData, isBinary: boolean): void => {
+    peer.lastSeen = Date.now();
+    if (!peer.bucket.take()) return fail(peer, 'rate-limited', `more than ${config.rateLimit} messages/s`);
+    const bytes = data as Buffer; // ws hands text and binary frames alike as one Buffer by default
+    if (bytes.length > config.maxPayload) {
+      return fail(peer, 'payload-too-large', `${bytes.length} bytes > ${config.maxPayload}`);
+    }
+    if (isBinary) return fail(peer, 'bad-request', 'messages are JSON text frames');
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString());
+    } catch {
+      return fail(peer, 'bad-request', 'the message is not JSON');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return fail(peer, 'bad-request', 'a message is a JSON object with a type');
+    }
+    const type: unknown = (value as { type?: unknown }).type;
+    if (typeof type === 'string' && !KNOWN_TYPES.has(type)) {
+      return fail(peer, 'unknown-event', `unknown message type '${type.slice(0, 64)}'`);
+    }
+    const parsed = peerjsMessage.safeParse(value);
+    if (!parsed.success) return fail(peer, 'bad-request', describeIssues(parsed.error));
+    const message = parsed.data;
+    if (message.type === 'HEARTBEAT') return;
+    if (message.dst === undefined) {
+      // PeerJS server's reading of a LEAVE to no one: the peer is leaving the server.
+      if (message.type === 'LEAVE') return peer.ws.close(1000, 'left');
+      return fail(peer, 'bad-request', 'dst: required');
+    }
+    relay({ type: message.type, src: peer.id, dst: message.dst, payload: message.payload });
+  };
+
+  // ---- connections: PeerJS's checks in PeerJS's order, then ours (draining, limits, token).
+
+  const refuse = (ws: WebSocket, code: ErrorCode, message: PeerjsServerMessage): void => {
+    metrics.connectionRejected(code);
+    log.info({ code }, 'peerjs connection refused');
+    send(ws, message);
+    ws.close();
+  };
+  const error = (msg: string, code: ErrorCode): PeerjsServerMessage => ({ type: 'ERROR', payload: { msg, code } });
+
+  const admit = async (ws: WebSocket, req: IncomingMessage, url: URL): Promise<void> => {
+    ws.on('error', (err) => log.debug({ err: err.message }, 'peerjs socket error'));
+    const id = url.searchParams.get('id');
+    const token = url.searchParams.get('token');
+    const key = url.searchParams.get('key');
+    if (!id || !token || !key)
+      return refuse(ws, 'bad-request', error(PEERJS_ERRORS.INVALID_WS_PARAMETERS, 'bad-request'));
+    if (key !== config.peerjsKey) {
+      return refuse(ws, 'unauthorized', { type: 'INVALID-KEY', payload: { msg: PEERJS_ERRORS.INVALID_KEY } });
+    }
+    const validId = peerjsId.safeParse(id);
+    if (!validId.success)
+      return refuse(ws, 'bad-request', error(`Invalid id: ${validId.error.issues[0].message}`, 'bad-request'));
+    if (health.draining) return refuse(ws, 'shutting-down', error('this server is shutting down', 'shutting-down'));
+    const address = clientAddress(req, config.trustProxy);
+    if (connections.admit(address) !== null) {
+      return refuse(ws, 'too-many-connections', error(PEERJS_ERRORS.CONNECTION_LIMIT_EXCEED, 'too-many-connections'));
+    }
+    ws.once('close', () => connections.release(address));
+    if (verify) {
+      // The PeerJS `token` parameter carries the JWT; its `sub` is the id the peer may take.
+      try {
+        const identity = await verify(token);
+        if (identity.sub !== id) {
+          return refuse(
+            ws,
+            'forbidden',
+            error(`${PEERJS_ERRORS.INVALID_TOKEN}: the token is for another id`, 'forbidden'),
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        return refuse(ws, err.code, error(`${PEERJS_ERRORS.INVALID_TOKEN}: ${err.message}`, err.code));
+      }
+    }
+    const held = peers.get(id);
+    if ((held && held.token !== token) || !(await claims.claim(id, token))) {
+      return refuse(ws, 'id-taken', { type: 'ID-TAKEN', payload: { msg: PEERJS_ERRORS.ID_TAKEN } });
+    }
+    if (ws.readyState !== WebSocket.OPEN) {
+      // Gone while we checked: give back what we took, unless an older socket of the same token holds it.
+      if (!peers.has(id)) claims.release(id, token);
+      return;
+    }
+    const stale = peers.get(id);
+    const peer: Peer = {
+      id,
+      token,
+      ws,
+      lastSeen: Date.now(),
+      bucket: new TokenBucket(config.rateLimit, config.rateBurst),
+    };
+    peers.set(id, peer);
+    // The same token taking its id back: the old socket is done (its close must not free the id).
+    stale?.ws.close(1000, 'reconnected');
+    ws.on('message', (data, isBinary) => onMessage(peer, data, isBinary));
+    ws.on('close', () => {
+      if (peers.get(id) !== peer) return;
+      peers.delete(id);
+      claims.release(id, token);
+      if (clustered) presence.withdraw(entryKey(id));
+      log.debug({ peerjs: id }, 'peerjs peer left');
+    });
+    send(ws, { type: 'OPEN' });
+    if (clustered) presence.publish({ id: entryKey(id), room: PEERJS_REALM, node: presence.node });
+    log.debug({ peerjs: id }, 'peerjs peer open');
+    flush(id);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== PEERJS_SOCKET_PATH) return; // socket.io's, or nobody's
+    if (!originAllowed(req.headers.origin, config.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      admit(ws, req, url).catch((err: unknown) => {
+        log.error({ err }, 'peerjs connection failed');
+        if (ws.readyState === WebSocket.OPEN) refuse(ws, 'internal', error('the server failed', 'internal'));
+      });
+    });
+  };
+  http.on('upgrade', onUpgrade);
+
+  // A peer silent past the alive timeout (its client sends HEARTBEAT every 5 s) is gone.
+  const alive = setInterval(() => {
+    const deadline = Date.now() - PEERJS_DEFAULTS.aliveTimeoutMs;
+    for (const peer of peers.values()) if (peer.lastSeen < deadline) peer.ws.terminate();
+  }, 5_000);
+  alive.unref();
+
+  const handleHttp = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
+    const parts = url.pathname.slice(PEERJS_PATH.length).split('/').filter(Boolean);
+    if (url.pathname !== PEERJS_PATH && !url.pathname.startsWith(`${PEERJS_PATH}/`)) return false;
+    const text = (status: number, body: string, type = 'text/html; charset=utf-8') =>
+      res.writeHead(status, { 'content-type': type }).end(body);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      text(405, 'Method Not Allowed', 'text/plain');
+      return true;
+    }
+    if (parts.length === 0) {
+      text(
+        200,
+        JSON.stringify({ name: 'tsunagu', description: 'PeerJS-compatible endpoint of tsunagu' }),
+        'application/json',
+      );
+      return true;
+    }
+    // Like PeerJS server, any key may ask for an id; the key is checked when the socket opens.
+    if (parts.length === 2 && parts[1] === 'id') {
+      let id = randomUUID();
+      while (peers.has(id) || presence.nodeOf(entryKey(id)) !== undefined) id = randomUUID();
+      text(200, id);
+      return true;
+    }
+    if (parts.length === 2 && parts[1] === 'peers') {
+      if (!config.peerjsDiscovery) {
+        text(401, 'Unauthorized', 'text/plain');
+        return true;
+      }
+      const ids = [...peers.keys()];
+      for (const entry of presence.elsewhereIn(PEERJS_REALM)) ids.push(entry.id.slice(ENTRY_PREFIX.length));
+      text(200, JSON.stringify(ids), 'application/json; charset=utf-8');
+      return true;
+    }
+    text(404, 'Not Found', 'text/plain');
+    return true;
+  };
+
+  return {
+    handleHttp,
+    get size() {
+      return peers.size;
+    },
+    close() {
+      http.off('upgrade', onUpgrade);
+      clearInterval(alive);
+      waiting.close();
+      claims.close();
+      for (const client of wss.clients) client.close(1001, 'server closing');
+      wss.close();
+    },
+  };
+}

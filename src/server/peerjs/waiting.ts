@@ -1,0 +1,53 @@
+/**
+ * Messages for a PeerJS id that is not connected anywhere yet. As in PeerJS server, they wait
+ * (from the first one, for the expire timeout) and are handed over when the id connects; when time
+ * runs out, each sender hears one EXPIRE per destination and the messages are dropped. The queue
+ * lives on the node the senders are on; a destination connecting on any node flushes it.
+ */
+import type { PeerjsRelay } from '../../protocol/peerjs.js';
+
+/** A destination holds at most this many waiting messages; more are answered with EXPIRE at once. */
+export const MAX_WAITING_PER_ID = 64;
+
+export class WaitingRoom {
+  #queues = new Map<string, { messages: PeerjsRelay[]; timer: ReturnType<typeof setTimeout> }>();
+
+  constructor(
+    private readonly timeoutMs: number,
+    /** Tells `src` its message to `dst` expired. */
+    private readonly expire: (src: string, dst: string) => void,
+  ) {}
+
+  /** Queues `message`; false when its destination's queue is full (the caller answers EXPIRE). */
+  add(message: PeerjsRelay): boolean {
+    let queue = this.#queues.get(message.dst);
+    if (!queue) {
+      const dst = message.dst;
+      const timer = setTimeout(() => this.#expire(dst), this.timeoutMs);
+      timer.unref();
+      this.#queues.set(dst, (queue = { messages: [], timer }));
+    }
+    if (queue.messages.length >= MAX_WAITING_PER_ID) return false;
+    queue.messages.push(message);
+    return true;
+  }
+
+  /** The messages waiting for `dst`, in order; they are no longer queued. */
+  take(dst: string): PeerjsRelay[] {
+    const queue = this.#queues.get(dst);
+    if (!queue) return [];
+    clearTimeout(queue.timer);
+    this.#queues.delete(dst);
+    return queue.messages;
+  }
+
+  close(): void {
+    for (const { timer } of this.#queues.values()) clearTimeout(timer);
+    this.#queues.clear();
+  }
+
+  #expire(dst: string): void {
+    const senders = new Set(this.take(dst).map((m) => m.src));
+    for (const src of senders) this.expire(src, dst);
+  }
+}
