@@ -2,7 +2,11 @@
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 
-export type ServerKind = 'floor' | 'classic' | 'tsunagu' | 'peerjs';
+/** `tsunagu-peerjs` is tsunagu's PeerJS endpoint, driven exactly as PeerJS server is. */
+export type ServerKind = 'floor' | 'classic' | 'tsunagu' | 'peerjs' | 'tsunagu-peerjs';
+
+/** The server program each kind runs (bench/servers/<name>.ts). */
+export const serverProgram = (kind: ServerKind) => (kind === 'tsunagu-peerjs' ? 'tsunagu' : kind);
 
 export interface Endpoint {
   id: string;
@@ -39,8 +43,9 @@ export async function connectPeer(
       close: () => ws.close(),
     };
   }
-  if (kind === 'peerjs') {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/peerjs?key=peerjs&id=${id}&token=bench`, {
+  if (kind === 'peerjs' || kind === 'tsunagu-peerjs') {
+    const path = kind === 'peerjs' ? '/peerjs' : '/peerjs/peerjs';
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}?key=peerjs&id=${id}&token=bench`, {
       perMessageDeflate: false,
     });
     await new Promise<void>((resolve, reject) => {

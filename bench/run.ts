@@ -11,13 +11,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from './drivers.js';
+import { CANDIDATE, connectPeer, serverProgram, type Endpoint, type ServerKind } from './drivers.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     reps: { type: 'string', default: '3' },
-    servers: { type: 'string', default: 'floor,peerjs,classic,tsunagu' },
+    servers: { type: 'string', default: 'floor,peerjs,classic,tsunagu,tsunagu-peerjs' },
     conns: { type: 'string', default: '1000,5000,15000' },
     hold: { type: 'string', default: '60' },
   },
@@ -27,7 +27,7 @@ const reps = Number(values.reps);
 const kinds = values.servers!.split(',') as ServerKind[];
 const SCENARIOS = ['relay-rtt', 'relay-throughput', 'idle-capacity'] as const;
 if (!(SCENARIOS as readonly string[]).includes(scenario)) {
-  console.error(`usage: npm run bench -- ${SCENARIOS.join('|')} [--reps 3] [--servers floor,peerjs,classic,tsunagu]
+  console.error(`usage: npm run bench -- ${SCENARIOS.join('|')} [--reps 3] [--servers floor,peerjs,classic,tsunagu,tsunagu-peerjs]
   idle-capacity also takes --conns 1000,5000,15000 and --hold 60 (seconds)`);
   process.exit(2);
 }
@@ -38,9 +38,13 @@ interface Server {
 }
 
 async function startServer(kind: ServerKind): Promise<Server> {
-  const proc = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', `bench/servers/${kind}.ts`, '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, '--import', 'tsx', `bench/servers/${serverProgram(kind)}.ts`, '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
     proc.stdout!.on('data', (chunk: Buffer) => {
@@ -139,7 +143,7 @@ async function relayRtt(kind: ServerKind, port: number): Promise<Record<string, 
     await echoed;
     return Number(process.hrtime.bigint() - start) / 1000;
   };
-  for (let i = 0; i < 500; i++) await roundTrip(); // warm-up: JIT, buffers
+  for (let i = 0; i < 2000; i++) await roundTrip(); // warm-up: JIT, buffers
   const samples: number[] = [];
   for (let i = 0; i < 5000; i++) samples.push(await roundTrip());
   a.close();
@@ -164,9 +168,12 @@ async function relayThroughput(kind: ServerKind, server: Server): Promise<Record
       if (running) a.send(b.id, data);
     });
   }
+  for (const [a, b] of pairs) for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
+  // Steady state is what is measured: 2 s of the same load first, for every server alike (JIT, buffers).
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  delivered = 0;
   const cpu0 = cpuSeconds(server.proc.pid!);
   const t0 = performance.now();
-  for (const [a, b] of pairs) for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
   await new Promise((resolve) => setTimeout(resolve, 10_000)); // the measurement window itself
   running = false;
   const seconds = (performance.now() - t0) / 1000;

@@ -67,11 +67,26 @@ export function createMetrics(
       this.set(peers);
     },
   });
-  const signals = new Counter({
+  // The hot path counts signals in plain numbers; prom-client gets them when scraped.
+  const relayed: Record<Protocol, Record<SignalKind, number>> = {
+    socketio: { offer: 0, answer: 0, candidate: 0, other: 0 },
+    peerjs: { offer: 0, answer: 0, candidate: 0, other: 0 },
+  };
+  const reported: Record<string, number> = {};
+  new Counter({
     name: 'tsunagu_signals_relayed_total',
     help: 'Signals relayed to their target, by what they carried.',
     labelNames: ['kind', 'protocol'] as const,
     registers: [registry],
+    collect() {
+      for (const [protocol, kinds] of Object.entries(relayed)) {
+        for (const [kind, count] of Object.entries(kinds)) {
+          const key = `${kind} ${protocol}`;
+          if (count > (reported[key] ?? 0)) this.labels(kind, protocol).inc(count - (reported[key] ?? 0));
+          reported[key] = count;
+        }
+      }
+    },
   });
   const classic = new Counter({
     name: 'tsunagu_classic_messages_relayed_total',
@@ -99,15 +114,11 @@ export function createMetrics(
   });
 
   // Label lookups cost a map access each; the hot path uses children bound once.
-  const signalChildren = new Map<string, Counter.Internal>();
   const durationChildren = new Map<string, Histogram.Internal<string>>();
   return {
     registry,
     signal(kind, protocol = 'socketio') {
-      const key = kind + protocol;
-      let child = signalChildren.get(key);
-      if (!child) signalChildren.set(key, (child = signals.labels(kind, protocol)));
-      child.inc();
+      relayed[protocol][kind]++;
     },
     classicMessage: () => classic.inc(),
     error: (code, protocol = 'socketio') => errors.labels(code, protocol).inc(),
