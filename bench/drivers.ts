@@ -15,6 +15,8 @@ export interface Endpoint {
   /** Called if the connection closes by itself (not through `close()`). */
   onClose(fn: () => void): void;
   close(): void;
+  /** tsunagu: ms from sending `join` to its ack. */
+  joinedIn?: number;
 }
 
 const opened = (ws: WebSocket) =>
@@ -83,9 +85,16 @@ export async function connectPeer(
       close: () => socket.disconnect(),
     };
   }
-  if (join) await socket.emitWithAck('join', { room });
+  let joinedIn: number | undefined;
+  if (join) {
+    const start = performance.now();
+    const result = (await socket.emitWithAck('join', { room })) as { ok: boolean };
+    if (!result.ok) throw new Error(`join: ${JSON.stringify(result)}`);
+    joinedIn = performance.now() - start;
+  }
   return {
     id: socket.id!,
+    joinedIn,
     // Fire and forget, as the floor does; the SDK's acked signal() adds one small frame back.
     send: (to, data) => socket.emit('signal', { to, data }),
     onMessage: (fn) => socket.on('signal', ({ from, data }: { from: string; data: unknown }) => fn(from, data)),

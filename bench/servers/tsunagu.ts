@@ -1,7 +1,9 @@
-// tsunagu as `npm start` runs it, without logs, limits opened up for a load test.
-import { createServer } from '../../src/server/index.js';
+// tsunagu as `npm start` runs it (environment variables included: REDIS_URL, RESUME_WINDOW, …),
+// without logs, and with the per-client limits opened up for a load test.
+import { createServer, resolveConfig } from '../../src/server/index.js';
 
 const server = await createServer({
+  ...resolveConfig({}, process.env),
   port: Number(process.argv[2] ?? 0),
   host: '127.0.0.1',
   logLevel: 'silent',
@@ -10,7 +12,6 @@ const server = await createServer({
   maxConnectionsPerIp: 1_000_000,
   maxConnections: 1_000_000,
   maxPeersPerRoom: 10_000,
-  ...(process.env.RESUME_WINDOW === '0' ? { resumeWindow: 0 } : {}),
 });
 console.log(`ready ${server.port}`);
 process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile

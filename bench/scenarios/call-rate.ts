@@ -1,0 +1,92 @@
+/**
+ * call-rate: call setups per second one server core carries, each server driven the way its own
+ * client signals a call. A setup is the caller's offer (~4 KB SDP), the callee's answer, and each
+ * side's candidate messages — as many as that system's client sent in real Chromium calls (read
+ * from the latest call-setup result; the tsunagu SDK batches its candidates, the PeerJS client
+ * sends one message per candidate). 50 caller/callee pairs set up calls back to back; 10 s are
+ * measured after 2 s of warm-up. Connecting and joining are left out for every server alike.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from '../drivers.js';
+import { cpuSeconds, sleep, withServer } from '../lib.js';
+
+const PAIRS = 50;
+const SDP = `v=0\r\n${'a=x-padding:0123456789abcdefghijklmnopqrstuvwxyz\r\n'.repeat(78)}`; // ~4 KB
+
+/** Candidate messages per side, as the latest call-setup run counted them for `subject`. */
+function candidatesPerSide(subject: ServerKind): [number, number] {
+  const latest = readdirSync('bench/results')
+    .filter((f) => f.startsWith('call-setup-') && f.endsWith('.json'))
+    .sort()
+    .pop();
+  if (!latest) throw new Error('call-rate needs a call-setup result first: npm run bench -- call-setup');
+  const medians = (
+    JSON.parse(readFileSync(`bench/results/${latest}`, 'utf8')) as {
+      medians: Record<string, Record<string, number>>;
+    }
+  ).medians[subject];
+  if (!medians) throw new Error(`${latest} has no ${subject} run`);
+  return [medians.caller_candidate_msgs, medians.callee_candidate_msgs];
+}
+
+export async function callRate(subject: ServerKind): Promise<Record<string, number>> {
+  const [callerCandidates, calleeCandidates] = candidatesPerSide(subject);
+  return withServer(subject, async (server) => {
+    let setups = 0;
+    let running = true;
+    const pairs: Array<[Endpoint, Endpoint]> = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const room = `rate-${i}`;
+      pairs.push([
+        await connectPeer(subject, server.port, `c${i}`, room),
+        await connectPeer(subject, server.port, `d${i}`, room),
+      ]);
+    }
+    for (const [caller, callee] of pairs) {
+      // What each side still waits for before the call is set up.
+      let callerWaits = 0;
+      let calleeWaits = 0;
+      const start = () => {
+        callerWaits = 1 + calleeCandidates; // the answer, the callee's candidates
+        calleeWaits = 1 + callerCandidates; // the offer, the caller's candidates
+        caller.send(callee.id, { description: { type: 'offer', sdp: SDP } });
+        for (let c = 0; c < callerCandidates; c++) caller.send(callee.id, CANDIDATE);
+      };
+      const done = () => {
+        if (callerWaits > 0 || calleeWaits > 0) return;
+        setups++;
+        if (running) start();
+      };
+      callee.onMessage((_from, data) => {
+        if ((data as { description?: unknown }).description) {
+          callee.send(caller.id, { description: { type: 'answer', sdp: SDP } });
+          for (let c = 0; c < calleeCandidates; c++) callee.send(caller.id, CANDIDATE);
+        }
+        calleeWaits--;
+        done();
+      });
+      caller.onMessage(() => {
+        callerWaits--;
+        done();
+      });
+      start();
+    }
+    await sleep(2_000); // warm-up, as in relay-throughput
+    setups = 0;
+    const cpu0 = cpuSeconds(server.proc.pid!);
+    const t0 = performance.now();
+    await sleep(10_000);
+    running = false;
+    const seconds = (performance.now() - t0) / 1000;
+    const result = {
+      setups_per_s: Math.round(setups / seconds),
+      msgs_per_setup: 2 + callerCandidates + calleeCandidates,
+      server_cpu: +((cpuSeconds(server.proc.pid!) - cpu0) / seconds).toFixed(2),
+    };
+    for (const [a, b] of pairs) {
+      a.close();
+      b.close();
+    }
+    return result;
+  });
+}

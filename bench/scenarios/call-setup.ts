@@ -1,0 +1,132 @@
+/**
+ * call-setup: two headless Chromium pages, time from Connect to the caller's first decoded remote
+ * frame, over `calls` calls; with the timeline of each (offer sent, answer received, first
+ * candidate, connected, first frame) and the signaling messages both pages sent. `direct` is the
+ * physical limit: the two RTCPeerConnections in one page, signaled by function calls.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { build } from 'esbuild';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../test/helpers/browser.js';
+import type { ServerKind } from '../drivers.js';
+import { quantile, sleep, startServer, stopServer } from '../lib.js';
+
+interface Timeline {
+  offer?: number;
+  answer?: number;
+  candidate?: number;
+  connected?: number;
+  frame?: number;
+}
+
+/** Serves the bundled page on loopback (Chromium lets loopback pages reach loopback servers). */
+async function hostPage(): Promise<{ url: string; close(): void }> {
+  const bundle = await build({
+    entryPoints: ['bench/pages/call.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+  });
+  const js = bundle.outputFiles[0].text;
+  const html = '<!doctype html><meta charset="utf-8"><body><script type="module" src="/call.js"></script>';
+  const http = createServer((req, res) => {
+    const isJs = req.url === '/call.js';
+    res.writeHead(200, { 'content-type': isJs ? 'text/javascript' : 'text/html' }).end(isJs ? js : html);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, close: () => http.close() };
+}
+
+/** Signaling messages among frames a page sent: [all signals, candidate messages]. */
+function countSignals(mode: string, frames: string[]): [number, number] {
+  let signals = 0;
+  let candidates = 0;
+  for (const frame of frames) {
+    if (mode === 'peerjs') {
+      const type = (JSON.parse(frame) as { type: string }).type;
+      if (!['OFFER', 'ANSWER', 'CANDIDATE'].includes(type)) continue;
+      signals++;
+      if (type === 'CANDIDATE') candidates++;
+    } else if (/^42\d*\["(signal|message)"/.test(frame)) {
+      signals++;
+      if (!/"(description|sdp)"/.test(frame)) candidates++;
+    }
+  }
+  return [signals, candidates];
+}
+
+const SERVER_OF: Record<string, ServerKind | null> = {
+  direct: null,
+  classic: 'classic',
+  tsunagu: 'tsunagu',
+  peerjs: 'peerjs',
+  'tsunagu-peerjs': 'tsunagu-peerjs',
+};
+
+export async function callSetup(subject: string, calls: number): Promise<Record<string, number>> {
+  const kind = SERVER_OF[subject];
+  const server = kind ? await startServer(kind) : null;
+  const page = await hostPage();
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  try {
+    const mode = subject === 'tsunagu-peerjs' ? 'peerjs' : subject;
+    const query = (role: string) =>
+      `${page.url}/?mode=${mode}&role=${role}&server=127.0.0.1:${server?.port ?? 0}` +
+      (subject === 'tsunagu-peerjs' ? '&path=/peerjs' : '');
+    const open = async (role: string): Promise<Page> => {
+      const context = await browser.newContext();
+      await context.grantPermissions(['camera', 'microphone'], { origin: page.url });
+      const tab = await context.newPage();
+      await tab.goto(query(role));
+      await tab.waitForFunction(() => window.bench !== undefined);
+      await tab.evaluate(() => window.bench.ready);
+      return tab;
+    };
+    const callee = subject === 'direct' ? null : await open('callee');
+    const caller = await open('caller');
+    const totals: number[] = [];
+    const timelines: Timeline[] = [];
+    const signals: number[] = [];
+    const candidateMsgs: Array<[number, number]> = [];
+    for (let i = 0; i < calls + 1; i++) {
+      await callee?.evaluate(() => window.bench.count());
+      const timeline = await caller.evaluate(() => window.bench.call());
+      await sleep(300); // candidates still trickling once the first frame shows
+      const [mine, theirs] = await Promise.all([
+        caller.evaluate(() => window.sent),
+        callee?.evaluate(() => window.sent) ?? [],
+      ]);
+      await caller.evaluate(() => window.bench.hangUp());
+      await sleep(300); // the callee has seen the hang-up
+      if (i === 0) continue; // the first call warms up (media pipeline, JIT)
+      totals.push(timeline.frame!);
+      timelines.push(timeline);
+      const [callerSignals, callerCandidates] = countSignals(mode, mine);
+      const [calleeSignals, calleeCandidates] = countSignals(mode, theirs);
+      signals.push(callerSignals + calleeSignals);
+      candidateMsgs.push([callerCandidates, calleeCandidates]);
+    }
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    const med = (xs: Array<number | undefined>) => {
+      const defined = xs.filter((x): x is number => x !== undefined);
+      return defined.length ? +quantile(sorted(defined), 0.5).toFixed(1) : -1;
+    };
+    return {
+      p50_ms: +quantile(sorted(totals), 0.5).toFixed(1),
+      p95_ms: +quantile(sorted(totals), 0.95).toFixed(1),
+      offer_ms: med(timelines.map((t) => t.offer)),
+      answer_ms: med(timelines.map((t) => t.answer)),
+      candidate_ms: med(timelines.map((t) => t.candidate)),
+      connected_ms: med(timelines.map((t) => t.connected)),
+      msgs_per_call: med(signals),
+      caller_candidate_msgs: med(candidateMsgs.map((c) => c[0])),
+      callee_candidate_msgs: med(candidateMsgs.map((c) => c[1])),
+    };
+  } finally {
+    await browser.close();
+    page.close();
+    if (server) await stopServer(server);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * relay-rtt: 5,000 sequential candidate-sized round trips A → B → A (after 2,000 warm-up): p50/p99.
+ * relay-throughput: 50 pairs echoing, 32 messages in flight each, 10 s after 2 s of warm-up:
+ * delivered msgs/s and server CPU.
+ * cross-node: relay-rtt on tsunagu with the two peers on one node, or on two nodes sharing Redis.
+ */
+import { spawn } from 'node:child_process';
+import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from '../drivers.js';
+import { cpuSeconds, quantile, sleep, startServer, stopServer, withServer, type Server } from '../lib.js';
+
+async function pair(kind: ServerKind, ports: [number, number], n: number): Promise<[Endpoint, Endpoint]> {
+  const room = `bench-${n}`;
+  return [await connectPeer(kind, ports[0], `a${n}`, room), await connectPeer(kind, ports[1], `b${n}`, room)];
+}
+
+async function roundTrips(kind: ServerKind, ports: [number, number], settleMs = 0): Promise<Record<string, number>> {
+  const [a, b] = await pair(kind, ports, 0);
+  await sleep(settleMs); // across nodes: each node's directory has the other's peer
+  b.onMessage((_from, data) => b.send(a.id, data));
+  let resolveEcho: () => void = () => {};
+  a.onMessage(() => resolveEcho());
+  const roundTrip = async () => {
+    const echoed = new Promise<void>((resolve) => (resolveEcho = resolve));
+    const start = process.hrtime.bigint();
+    a.send(b.id, CANDIDATE);
+    await echoed;
+    return Number(process.hrtime.bigint() - start) / 1000;
+  };
+  for (let i = 0; i < 2000; i++) await roundTrip(); // warm-up: JIT, buffers
+  const samples: number[] = [];
+  for (let i = 0; i < 5000; i++) samples.push(await roundTrip());
+  a.close();
+  b.close();
+  samples.sort((x, y) => x - y);
+  return { p50_us: Math.round(quantile(samples, 0.5)), p99_us: Math.round(quantile(samples, 0.99)) };
+}
+
+export const relayRtt = (kind: ServerKind) => withServer(kind, (s) => roundTrips(kind, [s.port, s.port]));
+
+export function relayThroughput(kind: ServerKind): Promise<Record<string, number>> {
+  return withServer(kind, async (server: Server) => {
+    const pairs = [];
+    for (let i = 0; i < 50; i++) pairs.push(await pair(kind, [server.port, server.port], i));
+    let delivered = 0;
+    let running = true;
+    for (const [a, b] of pairs) {
+      b.onMessage((_from, data) => {
+        delivered++;
+        b.send(a.id, data);
+      });
+      a.onMessage((_from, data) => {
+        delivered++;
+        if (running) a.send(b.id, data);
+      });
+    }
+    for (const [a, b] of pairs) for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
+    // Steady state is what is measured: 2 s of the same load first, for every server alike (JIT, buffers).
+    await sleep(2_000);
+    delivered = 0;
+    const cpu0 = cpuSeconds(server.proc.pid!);
+    const t0 = performance.now();
+    await sleep(10_000); // the measurement window itself
+    running = false;
+    const seconds = (performance.now() - t0) / 1000;
+    const result = {
+      msgs_per_s: Math.round(delivered / seconds),
+      server_cpu: +((cpuSeconds(server.proc.pid!) - cpu0) / seconds).toFixed(2),
+    };
+    for (const [a, b] of pairs) {
+      a.close();
+      b.close();
+    }
+    return result;
+  });
+}
+
+/** A throwaway redis-server on core 0 with the servers (no persistence). */
+async function startRedis(port: number) {
+  const proc = spawn(
+    'taskset',
+    ['-c', '0', 'redis-server', '--port', String(port), '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      if (/Ready to accept connections/.test(chunk.toString())) resolve();
+    });
+  });
+  return { proc };
+}
+
+/** `same-node` / `cross-node`: two tsunagu nodes sharing Redis, the pair on one node or split. */
+export async function crossNode(variant: string): Promise<Record<string, number>> {
+  const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const redis = await startRedis(redisPort);
+  const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+  const nodes = [await startServer('tsunagu', env), await startServer('tsunagu', env)];
+  try {
+    await sleep(3_000); // both nodes' heartbeats have been seen, as in a running cluster
+    const ports: [number, number] =
+      variant === 'cross-node' ? [nodes[0].port, nodes[1].port] : [nodes[0].port, nodes[0].port];
+    return await roundTrips('tsunagu', ports, 1_000);
+  } finally {
+    for (const node of nodes) await stopServer(node);
+    await stopServer(redis);
+  }
+}
