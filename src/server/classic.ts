@@ -5,19 +5,20 @@
  */
 import { schemas } from '../protocol/index.js';
 import { groupOf } from './groups.js';
-import { handle, OK, type HandlerContext } from './handle.js';
+import { defineHandler, OK, type HandlerContext } from './handle.js';
+import type { IoSocket } from './types.js';
 
-export function attachClassic(ctx: HandlerContext): void {
-  const { socket, metrics } = ctx;
-  handle(ctx, 'message', schemas.classicMessage, (data) => {
-    socket.to(groupOf(socket)).emit('message', data);
-    metrics.classicMessage();
-    return OK;
-  });
-
-  // A lobby client is announced at once. A joined one is announced by presence when it is gone
-  // for good, which, with a resume window, may be later (or never, if it comes back).
-  socket.on('disconnect', () => {
-    if (socket.data.room === null) socket.to(groupOf(socket)).emit('user disconnected');
-  });
+export function classicHandlers(ctx: HandlerContext) {
+  return {
+    message: defineHandler(ctx, 'message', schemas.classicMessage, (socket, data) => {
+      socket.to(groupOf(socket)).emit('message', data);
+      ctx.metrics.classicMessage();
+      return OK;
+    }),
+    // A lobby client is announced at once. A joined one is announced by presence when it is gone
+    // for good, which, with a resume window, may be later (or never, if it comes back).
+    disconnect(this: IoSocket) {
+      if (this.data.room === null) this.to(groupOf(this)).emit('user disconnected');
+    },
+  };
 }

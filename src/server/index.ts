@@ -6,11 +6,10 @@ import type { ErrorCode } from '../protocol/index.js';
 import { AuthError, createVerifier } from './auth.js';
 import { localCapacity, redisCapacity } from './capacity.js';
 import { connectCluster, type Cluster } from './cluster.js';
-import { attachClassic } from './classic.js';
+import { classicHandlers } from './classic.js';
 import { checkConfig, defaults, type Config } from './config.js';
 import { enterLobby } from './groups.js';
-import { guard } from './guard.js';
-import type { HandlerContext } from './handle.js';
+import { openGate, type HandlerContext, type SharedListener } from './handle.js';
 import { createHttpHandler, originAllowed, type Health } from './http.js';
 import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
 import { createLogger, type Logger } from './logger.js';
@@ -18,8 +17,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
-import { attachSignaling } from './signaling.js';
-import type { IoServer } from './types.js';
+import { signalingHandlers } from './signaling.js';
+import type { IoServer, IoSocket } from './types.js';
 
 export { defaults, resolveConfig, type Config } from './config.js';
 
@@ -39,6 +38,7 @@ export interface TsunaguServer {
   close(): Promise<void>;
 }
 
+/** Client events with a handler; any other is answered `unknown-event`. */
 const EVENTS = new Set(['join', 'leave', 'signal', 'message']);
 
 /** A connection refusal the client can read: `connect_error` with `err.data.code`. */
@@ -98,6 +98,12 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   }
   handleHttp = createHttpHandler({ config, log, metrics, health, verify, peerjs });
 
+  // The address a connection was counted under, given back when it goes: one shared listener, as
+  // a closure here would keep the whole middleware scope alive for the socket's life (~1.5 KiB).
+  const ADDRESS = Symbol('address');
+  function releaseConnection(this: IoSocket) {
+    connections.release((this as unknown as { [ADDRESS]: string })[ADDRESS]);
+  }
   io.use((socket, next) => {
     const reject = (code: ErrorCode, message: string) => {
       metrics.connectionRejected(code);
@@ -108,7 +114,8 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     if (health.draining) return reject('shutting-down', 'this server is shutting down');
     if (connections.admit(address) !== null) return reject('too-many-connections', 'too many connections');
     const admit = () => {
-      socket.once('disconnect', () => connections.release(address));
+      (socket as unknown as { [ADDRESS]: string })[ADDRESS] = address;
+      socket.on('disconnect', releaseConnection);
       next();
     };
     socket.data.identity = null;
@@ -128,11 +135,22 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     );
   });
 
+  // Built once, shared by every socket (see handle.ts): a connection costs listener slots only.
+  const ctx: HandlerContext = { log, metrics, config };
+  const gate = openGate(ctx, EVENTS);
+  const classic = classicHandlers(ctx);
+  const signaling = signalingHandlers(ctx, { io, config, rooms, capacity, presence });
+  const listeners: Array<[string, SharedListener]> = [
+    ['join', signaling.join],
+    ['leave', signaling.leave],
+    ['signal', signaling.signal],
+    ['message', classic.message],
+    ['disconnect', classic.disconnect as SharedListener],
+    ['disconnect', signaling.disconnect as SharedListener],
+  ];
   io.on('connection', (socket) => {
-    const ctx: HandlerContext = { socket, log, metrics };
-    guard(ctx, EVENTS, config);
-    attachClassic(ctx);
-    attachSignaling(ctx, { io, config, rooms, capacity, presence });
+    gate(socket);
+    for (const [event, listener] of listeners) (socket.on as (e: string, l: SharedListener) => void)(event, listener);
     if (!socket.recovered) {
       socket.data.name = null;
       enterLobby(socket);

@@ -3,12 +3,12 @@ import { protocolError, schemas, type JoinResult, type PeerInfo } from '../proto
 import { roomAllowed } from './auth.js';
 import type { Config } from './config.js';
 import { enterRoom, exitRoom, peerKey, roomKey } from './groups.js';
-import { handle, OK, type HandlerContext } from './handle.js';
+import { defineHandler, OK, type HandlerContext } from './handle.js';
 import { signalKind } from './metrics.js';
 import type { Capacity } from './capacity.js';
 import type { Presence } from './presence.js';
 import { iceServersFor } from './turn.js';
-import type { IoServer } from './types.js';
+import type { IoServer, IoSocket } from './types.js';
 
 export interface SignalingDeps {
   io: IoServer;
@@ -28,18 +28,18 @@ const RESUMABLE = new Set([
   'server shutting down',
 ]);
 
-export function attachSignaling(ctx: HandlerContext, deps: SignalingDeps): void {
+export function signalingHandlers(ctx: HandlerContext, deps: SignalingDeps) {
   const { io, config, rooms, capacity, presence } = deps;
-  const { socket, log, metrics } = ctx;
-  const self = (): PeerInfo => ({ id: socket.id, name: socket.data.name });
+  const { log, metrics } = ctx;
+  const self = (socket: IoSocket): PeerInfo => ({ id: socket.id, name: socket.data.name });
 
-  const leaveCurrentRoom = (): string | null => {
+  const leaveCurrentRoom = (socket: IoSocket): string | null => {
     const room = exitRoom(socket);
     if (room !== null) presence.left(socket.id, room, 'left');
     return room;
   };
 
-  handle(ctx, 'join', schemas.joinRequest, async ({ room, name }) => {
+  const join = defineHandler(ctx, 'join', schemas.joinRequest, async (socket, { room, name }) => {
     const identity = socket.data.identity;
     if (identity && !roomAllowed(identity.room, room)) {
       return protocolError('forbidden', `join: the token does not allow room '${room}'`);
@@ -53,26 +53,26 @@ export function attachSignaling(ctx: HandlerContext, deps: SignalingDeps): void 
         return protocolError('room-full', `join: room '${room}' is full (${config.maxPeersPerRoom} peers)`);
       }
       if (!socket.connected) return protocolError('not-in-room', 'join: disconnected while joining');
-      leaveCurrentRoom();
+      leaveCurrentRoom(socket);
       // A token names its holder; without one, the peer names itself.
       socket.data.name = identity ? (identity.name ?? identity.sub) : (name ?? null);
       enterRoom(socket, room);
       presence.entered(socket, room);
       // Announced before the presence list is read: a peer joining meanwhile is then seen at least
       // once (in `peers` or as `peer-joined`), never missed. Clients key peers by id.
-      socket.to(roomKey(room)).emit('peer-joined', self());
+      socket.to(roomKey(room)).emit('peer-joined', self(socket));
       log.info({ socket: socket.id, room }, 'joined');
     }
     // fetchSockets() asks every node when a cluster adapter is plugged in: presence is cluster-wide.
     const others = await io.in(roomKey(room)).fetchSockets();
     const peers = others.filter((s) => s.id !== socket.id).map((s) => ({ id: s.id, name: s.data.name }));
     const iceServers = iceServersFor(config, identity?.sub ?? socket.id);
-    const result: JoinResult = { self: self(), peers, iceServers };
+    const result: JoinResult = { self: self(socket), peers, iceServers };
     return { ok: true, ...result };
   });
 
-  handle(ctx, 'leave', schemas.leaveRequest, () => {
-    const room = leaveCurrentRoom();
+  const leave = defineHandler(ctx, 'leave', schemas.leaveRequest, (socket) => {
+    const room = leaveCurrentRoom(socket);
     if (room === null) return protocolError('not-in-room', 'leave: not in a room');
     log.info({ socket: socket.id, room }, 'left');
     return OK;
@@ -81,7 +81,7 @@ export function attachSignaling(ctx: HandlerContext, deps: SignalingDeps): void 
   // The hot path: map lookups, a field compare and one emit. No fetchSockets(), no awaits, no Redis
   // round trip: a peer on this node gets the packet directly; one elsewhere (another node, or away
   // and resumable) through its room of one, which the adapter forwards and recovery replays.
-  handle(ctx, 'signal', schemas.signalRequest, ({ to, data }) => {
+  const signal = defineHandler(ctx, 'signal', schemas.signalRequest, (socket, { to, data }) => {
     const room = socket.data.room;
     if (room === null) return protocolError('not-in-room', 'signal: join a room first');
     const target = to === socket.id ? null : presence.locate(room, to);
@@ -93,9 +93,11 @@ export function attachSignaling(ctx: HandlerContext, deps: SignalingDeps): void 
   });
 
   // socket.io has already taken the socket out of its rooms; only the others need telling.
-  socket.on('disconnect', (reason) => {
-    const room = socket.data.room;
-    if (room !== null) presence.dropped(socket, room, config.resumeWindow > 0 && RESUMABLE.has(reason));
-    log.info({ socket: socket.id, room, reason }, 'disconnected');
-  });
+  function disconnect(this: IoSocket, reason: string) {
+    const room = this.data.room;
+    if (room !== null) presence.dropped(this, room, config.resumeWindow > 0 && RESUMABLE.has(reason));
+    log.info({ socket: this.id, room, reason }, 'disconnected');
+  }
+
+  return { join, leave, signal, disconnect };
 }
