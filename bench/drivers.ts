@@ -2,11 +2,16 @@
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 
-/** `tsunagu-peerjs` is tsunagu's PeerJS endpoint, driven exactly as PeerJS server is. */
-export type ServerKind = 'floor' | 'classic' | 'tsunagu' | 'peerjs' | 'tsunagu-peerjs';
+/**
+ * `tsunagu-peerjs` is tsunagu's PeerJS endpoint, driven exactly as PeerJS server is;
+ * `tsunagu-noresume` is tsunagu with `--resume-window 0` (no connection-state recovery).
+ */
+export type ServerKind = 'floor' | 'classic' | 'tsunagu' | 'peerjs' | 'tsunagu-peerjs' | 'tsunagu-noresume';
 
-/** The server program each kind runs (bench/servers/<name>.ts). */
-export const serverProgram = (kind: ServerKind) => (kind === 'tsunagu-peerjs' ? 'tsunagu' : kind);
+/** The server program each kind runs (bench/servers/<name>.ts), and its environment. */
+export const serverProgram = (kind: ServerKind) => (kind.startsWith('tsunagu') ? 'tsunagu' : kind);
+export const serverEnv = (kind: ServerKind): Record<string, string> =>
+  kind === 'tsunagu-noresume' ? { RESUME_WINDOW: '0' } : {};
 
 export interface Endpoint {
   id: string;

@@ -1,7 +1,7 @@
 /** What every scenario shares: server processes pinned to core 0, /proc readings, quantiles. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { serverProgram, type ServerKind } from './drivers.js';
+import { serverEnv, serverProgram, type ServerKind } from './drivers.js';
 
 export interface Server {
   proc: ChildProcess;
@@ -13,7 +13,7 @@ export async function startServer(kind: ServerKind, env: Record<string, string> 
   const program = `bench/servers/${serverProgram(kind)}.ts`;
   const proc = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', program, '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...serverEnv(kind), ...env },
   });
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));

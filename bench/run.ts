@@ -39,10 +39,14 @@ interface Scenario {
 }
 
 const scenarios: Record<string, Scenario> = {
-  'relay-rtt': { subjects: SERVERS, metrics: ['p50_us', 'p99_us'], run: (s) => relayRtt(s as ServerKind) },
+  'relay-rtt': {
+    subjects: [...SERVERS, 'tsunagu-noresume'],
+    metrics: ['p50_us', 'p99_us'],
+    run: (s) => relayRtt(s as ServerKind),
+  },
   'relay-throughput': {
     // The classic relay broadcasts every message to everyone: 50 pairs on it is other work.
-    subjects: SERVERS.filter((s) => s !== 'classic'),
+    subjects: [...SERVERS.filter((s) => s !== 'classic'), 'tsunagu-noresume'],
     metrics: ['msgs_per_s', 'server_cpu'],
     run: (s) => relayThroughput(s as ServerKind),
   },
