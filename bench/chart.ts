@@ -18,7 +18,7 @@ const HEADLINES: Record<string, { metric: string; label: string; higherIsBetter:
   'join-storm': { metric: 'ready_p99_ms', label: 'join storm: ready p99 (ms)', higherIsBetter: false },
   'cross-node': { metric: 'p50_us', label: 'relay round trip p50 (µs), tsunagu', higherIsBetter: false },
   'call-setup': { metric: 'p50_ms', label: 'call setup in Chromium, p50 (ms)', higherIsBetter: false },
-  'call-rate': { metric: 'setups_per_s', label: 'call setups/s, one core', higherIsBetter: true },
+  'call-rate': { metric: 'setups_per_core_s', label: 'call setups per second of server CPU', higherIsBetter: true },
 };
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');

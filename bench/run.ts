@@ -61,15 +61,22 @@ const scenarios: Record<string, Scenario> = {
     metrics: ['ready_p50_ms', 'ready_p99_ms', 'join_ack_p50_ms', 'join_ack_p99_ms', 'joins_per_s'],
     run: (s) => joinStorm(s as ServerKind),
   },
-  'cross-node': { subjects: ['same-node', 'cross-node'], metrics: ['p50_us', 'p99_us'], run: crossNode },
+  'cross-node': {
+    subjects: ['single-node', 'same-node', 'cross-node', 'same-node-noresume', 'cross-node-noresume'],
+    metrics: ['p50_us', 'p99_us'],
+    run: crossNode,
+  },
   'call-setup': {
     subjects: ['direct', 'classic', 'tsunagu', 'peerjs', 'tsunagu-peerjs'],
-    metrics: ['p50_ms', 'p95_ms', 'offer_ms', 'answer_ms', 'candidate_ms', 'connected_ms', 'msgs_per_call'],
+    metrics: [
+      ...['p50_ms', 'p95_ms', 'offer_ms', 'answer_ms', 'candidate_ms', 'connected_ms'],
+      ...['msgs_per_call', 'caller_candidate_msgs', 'callee_candidate_msgs'],
+    ],
     run: (s) => callSetup(s, Number(values.calls)),
   },
   'call-rate': {
     subjects: ['peerjs', 'tsunagu', 'tsunagu-peerjs'],
-    metrics: ['setups_per_s', 'msgs_per_setup', 'server_cpu'],
+    metrics: ['setups_per_s', 'setups_per_core_s', 'msgs_per_setup', 'server_cpu'],
     run: (s) => callRate(s as ServerKind),
   },
 };

@@ -11,7 +11,8 @@ import { Peer, type MediaConnection } from 'peerjs';
 import { io } from 'socket.io-client';
 import { Room, SignalingClient } from '../../src/client/index.js';
 
-interface Timeline {
+/** When each step of a call happened, in ms after Connect (bench/scenarios/call-setup.ts reads it). */
+export interface Timeline {
   offer?: number;
   answer?: number;
   candidate?: number;

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from '../drivers.js';
-import { cpuSeconds, sleep, withServer } from '../lib.js';
+import { cpuSeconds, median, sleep, withServer } from '../lib.js';
 
 const PAIRS = 50;
 const SDP = `v=0\r\n${'a=x-padding:0123456789abcdefghijklmnopqrstuvwxyz\r\n'.repeat(78)}`; // ~4 KB
@@ -20,13 +20,12 @@ function candidatesPerSide(subject: ServerKind): [number, number] {
     .sort()
     .pop();
   if (!latest) throw new Error('call-rate needs a call-setup result first: npm run bench -- call-setup');
-  const medians = (
-    JSON.parse(readFileSync(`bench/results/${latest}`, 'utf8')) as {
-      medians: Record<string, Record<string, number>>;
-    }
-  ).medians[subject];
-  if (!medians) throw new Error(`${latest} has no ${subject} run`);
-  return [medians.caller_candidate_msgs, medians.callee_candidate_msgs];
+  const result = JSON.parse(readFileSync(`bench/results/${latest}`, 'utf8')) as {
+    runs: Record<string, Array<Record<string, number>>>;
+  };
+  const runs = result.runs[subject];
+  if (!runs) throw new Error(`${latest} has no ${subject} run`);
+  return [median(runs.map((r) => r.caller_candidate_msgs)), median(runs.map((r) => r.callee_candidate_msgs))];
 }
 
 export async function callRate(subject: ServerKind): Promise<Record<string, number>> {
@@ -78,10 +77,13 @@ export async function callRate(subject: ServerKind): Promise<Record<string, numb
     await sleep(10_000);
     running = false;
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = (cpuSeconds(server.proc.pid!) - cpu0) / seconds;
     const result = {
       setups_per_s: Math.round(setups / seconds),
+      // Per second of server CPU: fair even when the load generator, not the server, is the limit.
+      setups_per_core_s: Math.round(setups / seconds / cpu),
       msgs_per_setup: 2 + callerCandidates + calleeCandidates,
-      server_cpu: +((cpuSeconds(server.proc.pid!) - cpu0) / seconds).toFixed(2),
+      server_cpu: +cpu.toFixed(2),
     };
     for (const [a, b] of pairs) {
       a.close();

@@ -10,15 +10,8 @@ import { build } from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../../test/helpers/browser.js';
 import type { ServerKind } from '../drivers.js';
+import type { Timeline } from '../pages/call.js';
 import { quantile, sleep, startServer, stopServer } from '../lib.js';
-
-interface Timeline {
-  offer?: number;
-  answer?: number;
-  candidate?: number;
-  connected?: number;
-  frame?: number;
-}
 
 /** Serves the bundled page on loopback (Chromium lets loopback pages reach loopback servers). */
 async function hostPage(): Promise<{ url: string; close(): void }> {

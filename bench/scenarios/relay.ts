@@ -92,16 +92,24 @@ async function startRedis(port: number) {
   return { proc };
 }
 
-/** `same-node` / `cross-node`: two tsunagu nodes sharing Redis, the pair on one node or split. */
+/**
+ * `single-node`: one tsunagu, no Redis, for reference. `same-node` / `cross-node`: two nodes sharing
+ * Redis, the pair on one node or split; `-noresume`: the same with `--resume-window 0`.
+ */
 export async function crossNode(variant: string): Promise<Record<string, number>> {
+  if (variant === 'single-node') return relayRtt('tsunagu');
   const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
   const redis = await startRedis(redisPort);
-  const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+  const env = {
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    ...(variant.endsWith('-noresume') ? { RESUME_WINDOW: '0' } : {}),
+  };
   const nodes = [await startServer('tsunagu', env), await startServer('tsunagu', env)];
   try {
     await sleep(3_000); // both nodes' heartbeats have been seen, as in a running cluster
-    const ports: [number, number] =
-      variant === 'cross-node' ? [nodes[0].port, nodes[1].port] : [nodes[0].port, nodes[0].port];
+    const ports: [number, number] = variant.startsWith('cross-node')
+      ? [nodes[0].port, nodes[1].port]
+      : [nodes[0].port, nodes[0].port];
     return await roundTrips('tsunagu', ports, 1_000);
   } finally {
     for (const node of nodes) await stopServer(node);
