@@ -47,7 +47,7 @@ const scenarios: Record<string, Scenario> = {
   'relay-throughput': {
     // The classic relay broadcasts every message to everyone: 50 pairs on it is other work.
     subjects: [...SERVERS.filter((s) => s !== 'classic'), 'tsunagu-noresume'],
-    metrics: ['msgs_per_s', 'server_cpu'],
+    metrics: ['msgs_per_s', 'msgs_per_core_s', 'server_cpu'],
     run: (s) => relayThroughput(s as ServerKind),
   },
   'idle-capacity': {
