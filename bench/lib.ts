@@ -9,9 +9,13 @@ export interface Server {
 }
 
 /** Starts `bench/servers/<program>.ts` on core 0; resolves once it prints `ready <port>`. */
-export async function startServer(kind: ServerKind, env: Record<string, string> = {}): Promise<Server> {
+export async function startServer(
+  kind: ServerKind,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Server> {
   const program = `bench/servers/${serverProgram(kind)}.ts`;
-  const proc = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', program, '0'], {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, '--import', 'tsx', program, '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...serverEnv(kind), ...env },
   });

@@ -3,13 +3,15 @@
  * (or variant) in the same run, alternating their order each repetition, servers pinned to core 0
  * and this load generator to core 1; prints a table of medians with ratios to the scenario's
  * baseline, and writes the raw runs to bench/results/<scenario>-<time>.json.
- * `npm run bench -- chart` draws the latest result of every scenario into docs/images/benchmarks.svg.
+ * `npm run bench -- chart` draws the latest result of every scenario into docs/images/benchmarks.svg;
+ * `npm run bench -- profile <server>` profiles one server under the relay-throughput load.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { drawChart } from './chart.js';
 import type { ServerKind } from './drivers.js';
 import { median } from './lib.js';
+import { profile } from './profile.js';
 import { callRate } from './scenarios/call-rate.js';
 import { callSetup } from './scenarios/call-setup.js';
 import { idleCapacity } from './scenarios/idle.js';
@@ -82,13 +84,17 @@ const scenarios: Record<string, Scenario> = {
 };
 
 const name = positionals[0];
+if (name === 'profile') {
+  console.log(await profile((positionals[1] ?? 'tsunagu') as ServerKind));
+  process.exit(0);
+}
 if (name === 'chart') {
   console.log(`written: ${drawChart('bench/results', 'docs/images/benchmarks.svg')}`);
   process.exit(0);
 }
 const scenario = scenarios[name];
 if (!scenario) {
-  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}|chart> [--reps 3] [--servers a,b,...]
+  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}|chart|profile <server>> [--reps 3] [--servers a,b,...]
   idle-capacity also takes --conns 1000,5000,15000 and --hold 60 (seconds); call-setup takes --calls 20`);
   process.exit(2);
 }

@@ -7,3 +7,4 @@ io.on('connection', (socket) => {
   socket.on('disconnect', () => socket.broadcast.emit('user disconnected'));
 });
 io.httpServer.on('listening', () => console.log(`ready ${(io.httpServer.address() as { port: number }).port}`));
+process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile (npm run bench -- profile)

@@ -14,3 +14,4 @@ wss.on('connection', (ws, req) => {
   ws.on('close', () => peers.delete(id));
 });
 wss.on('listening', () => console.log(`ready ${(wss.address() as { port: number }).port}`));
+process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile (npm run bench -- profile)

@@ -7,3 +7,4 @@ const server = PeerServer(
   (http) => console.log(`ready ${(http.address() as { port: number }).port}`),
 );
 void server;
+process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile (npm run bench -- profile)

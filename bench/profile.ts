@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- profile <server>`: the relay-throughput load against one server running under
+ * `node --cpu-prof`, then the functions that took the most CPU, by self and by inclusive time.
+ * The `.cpuprofile` stays in bench/results/profiles/ for a flame graph (Chrome DevTools'
+ * Performance panel, or speedscope, open it as is).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { CANDIDATE, connectPeer, type ServerKind } from './drivers.js';
+import { sleep, startServer } from './lib.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** Self and inclusive CPU share per function of a V8 .cpuprofile. */
+export function summarize(file: string, top = 25): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const time = new Map<number, number>();
+  profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const name = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  for (const [id, t] of time) {
+    total += t;
+    self.set(name(byId.get(id)!), (self.get(name(byId.get(id)!)) ?? 0) + t);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const key = name(byId.get(at)!);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + t);
+    }
+  }
+  const rows = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(6)}%  ${k}`)
+      .join('\n');
+  return `self time:\n${rows(self)}\n\ninclusive time:\n${rows(inclusive)}`;
+}
+
+export async function profile(kind: ServerKind): Promise<string> {
+  const dir = 'bench/results/profiles';
+  const server = await startServer(kind, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const pairs = [];
+  for (let i = 0; i < 50; i++) {
+    const room = `profile-${i}`;
+    pairs.push([
+      await connectPeer(kind, server.port, `a${i}`, room),
+      await connectPeer(kind, server.port, `b${i}`, room),
+    ]);
+  }
+  let running = true;
+  for (const [a, b] of pairs) {
+    b.onMessage((_from, data) => b.send(a.id, data));
+    a.onMessage((_from, data) => running && a.send(b.id, data));
+    for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
+  }
+  await sleep(10_000);
+  running = false;
+  const exited = new Promise((resolve) => server.proc.once('exit', resolve));
+  server.proc.kill('SIGINT'); // the bench servers exit on SIGINT, and V8 writes the profile
+  await exited;
+  const latest = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => `${dir}/${f}`)
+    .sort()
+    .pop()!;
+  return `${latest}\n\n${summarize(latest)}`;
+}
