@@ -72,12 +72,12 @@ const scenarios: Record<string, Scenario> = {
     subjects: ['direct', 'classic', 'tsunagu', 'peerjs', 'tsunagu-peerjs'],
     metrics: [
       ...['p50_ms', 'p95_ms', 'offer_ms', 'answer_ms', 'candidate_ms', 'connected_ms'],
-      ...['msgs_per_call', 'caller_candidate_msgs', 'callee_candidate_msgs'],
+      ...['msgs_per_call', 'caller_candidate_msgs', 'callee_candidate_msgs', 'failed_calls'],
     ],
     run: (s) => callSetup(s, Number(values.calls)),
   },
   'call-rate': {
-    subjects: ['peerjs', 'tsunagu', 'tsunagu-peerjs'],
+    subjects: ['peerjs', 'tsunagu', 'tsunagu-peerjs', 'tsunagu-noresume'],
     metrics: ['setups_per_s', 'setups_per_core_s', 'msgs_per_setup', 'server_cpu'],
     run: (s) => callRate(s as ServerKind),
   },

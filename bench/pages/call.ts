@@ -34,6 +34,8 @@ declare global {
     timeline: Timeline;
     /** Every WebSocket frame this page sent since t0. */
     sent: string[];
+    /** The state of the page's calls, for a report when one fails. */
+    describe?: () => string;
   }
 }
 
@@ -156,6 +158,10 @@ function tsunagu(): System {
     for (const track of stream.getTracks()) room.publish(track, stream);
   });
   let shown: () => void = () => {};
+  window.describe = () =>
+    [...room.participants.values()]
+      .map((p) => `${p.id}: ${p.pc.connectionState}/${p.pc.signalingState}/${p.pc.iceConnectionState}`)
+      .join(', ') || 'no participants';
   room.on('track', (_participant, track, stream) => {
     if (track.kind === 'video') void firstFrame(stream).then(() => shown());
   });
@@ -219,7 +225,11 @@ window.bench = {
     window.timeline = {};
     window.sent = [];
     window.t0 = performance.now();
-    return system.call();
+    // A call that never shows a frame is reported, not waited for forever.
+    return Promise.race([
+      system.call(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no frame within 20 s')), 20_000)),
+    ]);
   },
   count() {
     window.sent = [];

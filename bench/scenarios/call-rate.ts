@@ -23,7 +23,8 @@ function candidatesPerSide(subject: ServerKind): [number, number] {
   const result = JSON.parse(readFileSync(`bench/results/${latest}`, 'utf8')) as {
     runs: Record<string, Array<Record<string, number>>>;
   };
-  const runs = result.runs[subject];
+  // The same client whatever the server's recovery setting.
+  const runs = result.runs[subject === 'tsunagu-noresume' ? 'tsunagu' : subject];
   if (!runs) throw new Error(`${latest} has no ${subject} run`);
   return [median(runs.map((r) => r.caller_candidate_msgs)), median(runs.map((r) => r.callee_candidate_msgs))];
 }

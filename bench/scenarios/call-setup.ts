@@ -83,9 +83,20 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
     const timelines: Timeline[] = [];
     const signals: number[] = [];
     const candidateMsgs: Array<[number, number]> = [];
+    let failed = 0;
     for (let i = 0; i < calls + 1; i++) {
       await callee?.evaluate(() => window.bench.count());
-      const timeline = await caller.evaluate(() => window.bench.call());
+      let timeline: Timeline;
+      try {
+        timeline = await caller.evaluate(() => window.bench.call());
+      } catch (err) {
+        failed++;
+        const state = await caller.evaluate(() => window.describe?.() ?? '');
+        console.error(`${subject} call ${i}: ${(err as Error).message.split('\n')[0]} ${state}`);
+        await caller.evaluate(() => window.bench.hangUp());
+        await sleep(300);
+        continue;
+      }
       await sleep(300); // candidates still trickling once the first frame shows
       const [mine, theirs] = await Promise.all([
         caller.evaluate(() => window.sent),
@@ -116,6 +127,7 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
       msgs_per_call: med(signals),
       caller_candidate_msgs: med(candidateMsgs.map((c) => c[0])),
       callee_candidate_msgs: med(candidateMsgs.map((c) => c[1])),
+      failed_calls: failed,
     };
   } finally {
     await browser.close();
