@@ -11,7 +11,10 @@ import { Peer, type MediaConnection } from 'peerjs';
 import { io } from 'socket.io-client';
 import { Room, SignalingClient } from '../../src/client/index.js';
 
-/** When each step of a call happened, in ms after Connect (bench/scenarios/call-setup.ts reads it). */
+/**
+ * When each step of a call happened on this page (wall-clock ms; bench/scenarios/call-setup.ts
+ * merges both pages' and subtracts Connect). Whichever side offers, the other answers.
+ */
 export interface Timeline {
   offer?: number;
   answer?: number;
@@ -29,7 +32,7 @@ declare global {
       count(): void;
       hangUp(): Promise<void>;
     };
-    /** Set by call(): timestamps below are relative to it. */
+    /** Set by call() (or count() on the callee): when the call began, wall-clock ms. */
     t0?: number;
     timeline: Timeline;
     /** Every WebSocket frame this page sent since t0. */
@@ -43,9 +46,10 @@ const params = new URLSearchParams(location.search);
 const mode = params.get('mode')!;
 const role = params.get('role') ?? 'caller';
 const server = params.get('server') ?? '';
+/** Wall-clock ms with sub-ms precision: the two pages' marks are merged on one clock. */
+const now = () => performance.timeOrigin + performance.now();
 const mark = (what: keyof Timeline) => {
-  if (window.t0 !== undefined && window.timeline[what] === undefined)
-    window.timeline[what] = performance.now() - window.t0;
+  if (window.t0 !== undefined && window.timeline[what] === undefined) window.timeline[what] = now();
 };
 
 // Library-agnostic timeline: every RTCPeerConnection of the page reports its first offer sent,
@@ -67,6 +71,7 @@ window.RTCPeerConnection = class extends NativePC {
   }
 } as typeof RTCPeerConnection;
 window.sent = [];
+window.timeline = {};
 const nativeSend = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) {
   if (window.t0 !== undefined && typeof data === 'string') window.sent.push(data);
@@ -158,10 +163,23 @@ function tsunagu(): System {
     for (const track of stream.getTracks()) room.publish(track, stream);
   });
   let shown: () => void = () => {};
+  const log: string[] = [];
+  room.on('signal-log', ({ direction, peer, data }) =>
+    log.push(`${direction} ${peer.slice(0, 4)} ${JSON.stringify(data).slice(0, 40)}`),
+  );
+  room.client.on('peer-joined', (p) => log.push(`peer-joined ${p.id.slice(0, 4)}`));
+  room.client.on('peer-left', (p) => log.push(`peer-left ${p.id.slice(0, 4)}`));
+  room.client.on('joined', (r) =>
+    log.push(`joined as ${r.self.id.slice(0, 4)} with ${r.peers.map((p) => p.id.slice(0, 4))}`),
+  );
   window.describe = () =>
-    [...room.participants.values()]
-      .map((p) => `${p.id}: ${p.pc.connectionState}/${p.pc.signalingState}/${p.pc.iceConnectionState}`)
-      .join(', ') || 'no participants';
+    `[${log.slice(-8).join(' | ')}] ` +
+      [...room.participants.values()]
+        .map(
+          (p) =>
+            `${p.id}: ${p.pc.connectionState}/${p.pc.signalingState}/${p.pc.iceConnectionState} polite=${p.polite}`,
+        )
+        .join(', ') || `no participants (self ${room.self?.id})`;
   room.on('track', (_participant, track, stream) => {
     if (track.kind === 'video') void firstFrame(stream).then(() => shown());
   });
@@ -224,7 +242,7 @@ window.bench = {
   async call() {
     window.timeline = {};
     window.sent = [];
-    window.t0 = performance.now();
+    window.t0 = now();
     // A call that never shows a frame is reported, not waited for forever.
     return Promise.race([
       system.call(),
@@ -232,8 +250,9 @@ window.bench = {
     ]);
   },
   count() {
+    window.timeline = {};
     window.sent = [];
-    window.t0 = performance.now();
+    window.t0 = now();
   },
   hangUp: () => system.hangUp(),
 };

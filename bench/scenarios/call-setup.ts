@@ -87,26 +87,37 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
     for (let i = 0; i < calls + 1; i++) {
       await callee?.evaluate(() => window.bench.count());
       let timeline: Timeline;
+      let t0: number;
       try {
         timeline = await caller.evaluate(() => window.bench.call());
+        t0 = await caller.evaluate(() => window.t0!);
       } catch (err) {
         failed++;
-        const state = await caller.evaluate(() => window.describe?.() ?? '');
+        const state = `caller: ${await caller.evaluate(() => window.describe?.() ?? '')}; callee: ${await callee?.evaluate(() => window.describe?.() ?? '')}`;
         console.error(`${subject} call ${i}: ${(err as Error).message.split('\n')[0]} ${state}`);
         await caller.evaluate(() => window.bench.hangUp());
         await sleep(300);
         continue;
       }
       await sleep(300); // candidates still trickling once the first frame shows
-      const [mine, theirs] = await Promise.all([
+      const [mine, theirs, calleeTimeline] = await Promise.all([
         caller.evaluate(() => window.sent),
         callee?.evaluate(() => window.sent) ?? [],
+        callee?.evaluate(() => window.timeline) ?? ({} as Timeline),
       ]);
       await caller.evaluate(() => window.bench.hangUp());
       await sleep(300); // the callee has seen the hang-up
       if (i === 0) continue; // the first call warms up (media pipeline, JIT)
-      totals.push(timeline.frame!);
-      timelines.push(timeline);
+      // Offer, answer and first candidate happen on whichever page offers: the earliest of both.
+      const first = (a?: number, b?: number) => Math.min(a ?? Infinity, b ?? Infinity) - t0;
+      timelines.push({
+        offer: first(timeline.offer, calleeTimeline.offer),
+        answer: first(timeline.answer, calleeTimeline.answer),
+        candidate: first(timeline.candidate, calleeTimeline.candidate),
+        connected: timeline.connected! - t0,
+        frame: timeline.frame! - t0,
+      });
+      totals.push(timeline.frame! - t0);
       const [callerSignals, callerCandidates] = countSignals(mode, mine);
       const [calleeSignals, calleeCandidates] = countSignals(mode, theirs);
       signals.push(callerSignals + calleeSignals);
@@ -114,7 +125,7 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
     }
     const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
     const med = (xs: Array<number | undefined>) => {
-      const defined = xs.filter((x): x is number => x !== undefined);
+      const defined = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
       return defined.length ? +quantile(sorted(defined), 0.5).toFixed(1) : -1;
     };
     return {
