@@ -4,7 +4,7 @@
  * The `.cpuprofile` stays in bench/results/profiles/ for a flame graph (Chrome DevTools'
  * Performance panel, or speedscope, open it as is).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { CANDIDATE, connectPeer, type ServerKind } from './drivers.js';
 import { sleep, startServer } from './lib.js';
 
@@ -73,10 +73,11 @@ export async function profile(kind: ServerKind): Promise<string> {
   const exited = new Promise((resolve) => server.proc.once('exit', resolve));
   server.proc.kill('SIGINT'); // the bench servers exit on SIGINT, and V8 writes the profile
   await exited;
+  // tsx's loader runs in a worker thread with a profile of its own: the server's is the largest.
+  const pid = server.proc.pid!;
   const latest = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
+    .filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`))
     .map((f) => `${dir}/${f}`)
-    .sort()
-    .pop()!;
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
   return `${latest}\n\n${summarize(latest)}`;
 }
