@@ -67,3 +67,23 @@ export const median = (xs: number[]) =>
   );
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The steady-state window every rate scenario uses: 2 s of the running load first (JIT, buffers),
+ * for every server alike, then `count()`'s growth over 10 s, per second and per second of the
+ * server's CPU (fair when the one-core load generator, not the server, is the limit).
+ */
+export async function steadyRate(
+  server: Server,
+  count: () => number,
+): Promise<{ perSecond: number; perCpuSecond: number; cpu: number }> {
+  await sleep(2_000);
+  const n0 = count();
+  const cpu0 = cpuSeconds(server.proc.pid!);
+  const t0 = performance.now();
+  await sleep(10_000); // the measurement window itself
+  const seconds = (performance.now() - t0) / 1000;
+  const n = count() - n0;
+  const cpu = (cpuSeconds(server.proc.pid!) - cpu0) / seconds;
+  return { perSecond: Math.round(n / seconds), perCpuSecond: Math.round(n / seconds / cpu), cpu: +cpu.toFixed(2) };
+}

@@ -5,8 +5,9 @@
  * Performance panel, or speedscope, open it as is).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { CANDIDATE, connectPeer, type ServerKind } from './drivers.js';
+import type { ServerKind } from './drivers.js';
 import { sleep, startServer } from './lib.js';
+import { echoLoad } from './scenarios/relay.js';
 
 interface ProfileNode {
   id: number;
@@ -54,22 +55,9 @@ export function summarize(file: string, top = 25): string {
 export async function profile(kind: ServerKind): Promise<string> {
   const dir = 'bench/results/profiles';
   const server = await startServer(kind, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-  const pairs = [];
-  for (let i = 0; i < 50; i++) {
-    const room = `profile-${i}`;
-    pairs.push([
-      await connectPeer(kind, server.port, `a${i}`, room),
-      await connectPeer(kind, server.port, `b${i}`, room),
-    ]);
-  }
-  let running = true;
-  for (const [a, b] of pairs) {
-    b.onMessage((_from, data) => b.send(a.id, data));
-    a.onMessage((_from, data) => running && a.send(b.id, data));
-    for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
-  }
+  const load = await echoLoad(kind, server.port);
   await sleep(10_000);
-  running = false;
+  load.stop();
   const exited = new Promise((resolve) => server.proc.once('exit', resolve));
   server.proc.kill('SIGINT'); // the bench servers exit on SIGINT, and V8 writes the profile
   await exited;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { DirectoryEntry } from '../src/protocol/index.js';
-import { PEERJS_ERRORS } from '../src/protocol/peerjs.js';
+import { PEERJS_ERRORS } from '../src/protocol/index.js';
 import type { TsunaguServer } from '../src/server/index.js';
 import { offer, openPeer, rawPeer, type RawPeer } from './helpers/peerjs.js';
 import { startNginx, startRedis } from './helpers/processes.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { WebSocket } from 'ws';
-import { PEERJS_ERRORS } from '../src/protocol/peerjs.js';
+import { PEERJS_ERRORS } from '../src/protocol/index.js';
 import { barrier, offer, openPeer, rawPeer } from './helpers/peerjs.js';
 import { startServer } from './helpers/server.js';
 import { SECRET, sign } from './helpers/tokens.js';

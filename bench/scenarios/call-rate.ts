@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from '../drivers.js';
-import { cpuSeconds, median, sleep, withServer } from '../lib.js';
+import { median, steadyRate, withServer } from '../lib.js';
 
 const PAIRS = 50;
 const SDP = `v=0\r\n${'a=x-padding:0123456789abcdefghijklmnopqrstuvwxyz\r\n'.repeat(78)}`; // ~4 KB
@@ -71,20 +71,13 @@ export async function callRate(subject: ServerKind): Promise<Record<string, numb
       });
       start();
     }
-    await sleep(2_000); // warm-up, as in relay-throughput
-    setups = 0;
-    const cpu0 = cpuSeconds(server.proc.pid!);
-    const t0 = performance.now();
-    await sleep(10_000);
+    const rate = await steadyRate(server, () => setups);
     running = false;
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = (cpuSeconds(server.proc.pid!) - cpu0) / seconds;
     const result = {
-      setups_per_s: Math.round(setups / seconds),
-      // Per second of server CPU: fair even when the load generator, not the server, is the limit.
-      setups_per_core_s: Math.round(setups / seconds / cpu),
+      setups_per_s: rate.perSecond,
+      setups_per_core_s: rate.perCpuSecond,
       msgs_per_setup: 2 + callerCandidates + calleeCandidates,
-      server_cpu: +cpu.toFixed(2),
+      server_cpu: rate.cpu,
     };
     for (const [a, b] of pairs) {
       a.close();

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { CANDIDATE, connectPeer, type Endpoint, type ServerKind } from '../drivers.js';
-import { cpuSeconds, quantile, sleep, startServer, stopServer, withServer, type Server } from '../lib.js';
+import { quantile, sleep, startServer, steadyRate, stopServer, withServer, type Server } from '../lib.js';
 
 async function pair(kind: ServerKind, ports: [number, number], n: number): Promise<[Endpoint, Endpoint]> {
   const room = `bench-${n}`;
@@ -37,43 +37,44 @@ async function roundTrips(kind: ServerKind, ports: [number, number], settleMs = 
 
 export const relayRtt = (kind: ServerKind) => withServer(kind, (s) => roundTrips(kind, [s.port, s.port]));
 
+/**
+ * The relay-throughput load, running until `stop()`: 50 pairs echoing a candidate, 32 in flight
+ * per pair. `delivered()` counts the messages relayed so far (also drives `npm run bench -- profile`).
+ */
+export async function echoLoad(kind: ServerKind, port: number): Promise<{ delivered(): number; stop(): void }> {
+  const pairs: Array<[Endpoint, Endpoint]> = [];
+  for (let i = 0; i < 50; i++) pairs.push(await pair(kind, [port, port], i));
+  let delivered = 0;
+  let running = true;
+  for (const [a, b] of pairs) {
+    b.onMessage((_from, data) => {
+      delivered++;
+      b.send(a.id, data);
+    });
+    a.onMessage((_from, data) => {
+      delivered++;
+      if (running) a.send(b.id, data);
+    });
+  }
+  for (const [a, b] of pairs) for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
+  return {
+    delivered: () => delivered,
+    stop() {
+      running = false;
+      for (const [a, b] of pairs) {
+        a.close();
+        b.close();
+      }
+    },
+  };
+}
+
 export function relayThroughput(kind: ServerKind): Promise<Record<string, number>> {
   return withServer(kind, async (server: Server) => {
-    const pairs = [];
-    for (let i = 0; i < 50; i++) pairs.push(await pair(kind, [server.port, server.port], i));
-    let delivered = 0;
-    let running = true;
-    for (const [a, b] of pairs) {
-      b.onMessage((_from, data) => {
-        delivered++;
-        b.send(a.id, data);
-      });
-      a.onMessage((_from, data) => {
-        delivered++;
-        if (running) a.send(b.id, data);
-      });
-    }
-    for (const [a, b] of pairs) for (let i = 0; i < 32; i++) a.send(b.id, CANDIDATE);
-    // Steady state is what is measured: 2 s of the same load first, for every server alike (JIT, buffers).
-    await sleep(2_000);
-    delivered = 0;
-    const cpu0 = cpuSeconds(server.proc.pid!);
-    const t0 = performance.now();
-    await sleep(10_000); // the measurement window itself
-    running = false;
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = (cpuSeconds(server.proc.pid!) - cpu0) / seconds;
-    const result = {
-      msgs_per_s: Math.round(delivered / seconds),
-      // Per second of server CPU: fair when the load generator, not the server, is the limit.
-      msgs_per_core_s: Math.round(delivered / seconds / cpu),
-      server_cpu: +cpu.toFixed(2),
-    };
-    for (const [a, b] of pairs) {
-      a.close();
-      b.close();
-    }
-    return result;
+    const load = await echoLoad(kind, server.port);
+    const rate = await steadyRate(server, load.delivered);
+    load.stop();
+    return { msgs_per_s: rate.perSecond, msgs_per_core_s: rate.perCpuSecond, server_cpu: rate.cpu };
   });
 }
 

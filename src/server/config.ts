@@ -3,8 +3,7 @@
  * `--help`, the README's configuration table and `createServer`'s defaults are all rendered from here.
  */
 import { z } from 'zod';
-import { DEFAULT_MAX_PAYLOAD_BYTES, schemas, type IceServer } from '../protocol/index.js';
-import { PEERJS_DEFAULTS } from '../protocol/peerjs.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, PEERJS_DEFAULTS, schemas, type IceServer } from '../protocol/index.js';
 
 export interface OptionSpec<T> {
   /** Environment variable read when the flag is absent. */

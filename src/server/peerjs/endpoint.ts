@@ -18,7 +18,7 @@ import {
   peerjsMessage,
   type PeerjsRelay,
   type PeerjsServerMessage,
-} from '../../protocol/peerjs.js';
+} from '../../protocol/index.js';
 import { AuthError, type Verify } from '../auth.js';
 import type { RedisClient } from '../capacity.js';
 import type { Config } from '../config.js';

@@ -4,7 +4,7 @@
  * runs out, each sender hears one EXPIRE per destination and the messages are dropped. The queue
  * lives on the node the senders are on; a destination connecting on any node flushes it.
  */
-import type { PeerjsRelay } from '../../protocol/peerjs.js';
+import type { PeerjsRelay } from '../../protocol/index.js';
 
 /** A destination holds at most this many waiting messages; more are answered with EXPIRE at once. */
 export const MAX_WAITING_PER_ID = 64;
