@@ -15,6 +15,7 @@ import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Presence } from './presence.js';
+import { setUpResume } from './resume.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
 import { signalingHandlers } from './signaling.js';
@@ -80,6 +81,10 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
       : {}),
   });
+  // Signals bypass socket.io's packet log and keep a ledger of their own (see resume.ts), for as
+  // long as a dead link can go unnoticed: one ping interval and one ping timeout.
+  const { pingInterval = 25_000, pingTimeout = 20_000 } = io.engine.opts;
+  const resume = await setUpResume(io, config.resumeWindow, pingInterval + pingTimeout);
   const rooms = countRooms(io);
   let peerjs: PeerjsEndpoint | null = null;
   const metrics = createMetrics(io, rooms, () => peerjs?.size ?? 0);
@@ -139,7 +144,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const ctx: HandlerContext = { log, metrics, config };
   const gate = openGate(ctx, EVENTS);
   const classic = classicHandlers(ctx);
-  const signaling = signalingHandlers(ctx, { io, config, rooms, capacity, presence });
+  const signaling = signalingHandlers(ctx, { io, config, rooms, capacity, presence, resume });
   const listeners: Array<[string, SharedListener]> = [
     ['join', signaling.join],
     ['leave', signaling.leave],
@@ -150,6 +155,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   ];
   io.on('connection', (socket) => {
     gate(socket);
+    resume.attach(socket);
     for (const [event, listener] of listeners) (socket.on as (e: string, l: SharedListener) => void)(event, listener);
     if (!socket.recovered) {
       socket.data.name = null;
@@ -180,6 +186,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const close = async () => {
     peerjs?.close();
     presence.close();
+    resume.close();
     // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
     // connections would otherwise hold it open.
     const closed = io.close();

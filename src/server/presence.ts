@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectoryEntry } from '../protocol/index.js';
 import type { Capacity } from './capacity.js';
-import { roomKey } from './groups.js';
+import { peerKey, roomKey } from './groups.js';
 import type { Logger } from './logger.js';
 import type { IoServer, IoSocket } from './types.js';
 
@@ -115,7 +115,8 @@ export class Presence {
   dropped(socket: IoSocket, room: string, resumable: boolean): void {
     if (!resumable || this.options.resumeWindow === 0) return this.left(socket.id, room, 'disconnected');
     const id = socket.id;
-    this.io.to(roomKey(room)).emit('peer-reconnecting', { id });
+    // Not to the peer itself: socket.io's log would replay this news of its own drop to it.
+    this.io.to(roomKey(room)).except(peerKey(room, id)).emit('peer-reconnecting', { id });
     const timer = setTimeout(() => {
       this.#away.delete(id);
       this.log.info({ socket: id, room }, 'resume window over');

@@ -7,6 +7,7 @@ import { defineHandler, OK, type HandlerContext } from './handle.js';
 import { signalKind } from './metrics.js';
 import type { Capacity } from './capacity.js';
 import type { Presence } from './presence.js';
+import type { Resume } from './resume.js';
 import { iceServersFor } from './turn.js';
 import type { IoServer, IoSocket } from './types.js';
 
@@ -17,6 +18,7 @@ export interface SignalingDeps {
   rooms: { readonly size: number };
   capacity: Capacity;
   presence: Presence;
+  resume: Resume;
 }
 
 /** Why a socket may come back with its session (socket.io's own list of recoverable reasons). */
@@ -29,7 +31,7 @@ const RESUMABLE = new Set([
 ]);
 
 export function signalingHandlers(ctx: HandlerContext, deps: SignalingDeps) {
-  const { io, config, rooms, capacity, presence } = deps;
+  const { io, config, rooms, capacity, presence, resume } = deps;
   const { log, metrics } = ctx;
   const self = (socket: IoSocket): PeerInfo => ({ id: socket.id, name: socket.data.name });
 
@@ -78,15 +80,16 @@ export function signalingHandlers(ctx: HandlerContext, deps: SignalingDeps) {
     return OK;
   });
 
-  // The hot path: map lookups, a field compare and one emit. No fetchSockets(), no awaits, no Redis
-  // round trip: a peer on this node gets the packet directly; one elsewhere (another node, or away
-  // and resumable) through its room of one, which the adapter forwards and recovery replays.
+  // The hot path: map lookups, a field compare and one write. No fetchSockets(), no awaits, no Redis
+  // round trip: a peer on this node gets the packet directly (kept in its ledger, see resume.ts); one
+  // elsewhere (another node, or away and resumable) through its room of one, which the adapter
+  // forwards and socket.io's recovery replays.
   const signal = defineHandler(ctx, 'signal', schemas.signalRequest, (socket, { to, data }) => {
     const room = socket.data.room;
     if (room === null) return protocolError('not-in-room', 'signal: join a room first');
     const target = to === socket.id ? null : presence.locate(room, to);
     if (target === null) return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
-    if (target.at === 'here') target.socket.emit('signal', { from: socket.id, data });
+    if (target.at === 'here') resume.deliver(target.socket, { from: socket.id, data });
     else io.to(peerKey(room, to)).emit('signal', { from: socket.id, data });
     metrics.signal(signalKind(data));
     return OK;

@@ -1,0 +1,246 @@
+/**
+ * Nothing lost on a reconnect, without socket.io's packet log on the hot path.
+ *
+ * socket.io's connection-state recovery sends every emit through the adapter so that it can be
+ * kept for the resume window: in memory, a log of every packet held up to a minute and a half (under
+ * load, most of the garbage collector's work); with Redis, one XADD per packet, even between two
+ * sockets of one node. Signals are most of the traffic, so they take another road: written straight
+ * to the target's connection and kept in a small ledger on its socket — the last `KEPT_SIGNALS`, for
+ * as long as a dead link can go unnoticed. Everything else (presence, classic messages, signals to a
+ * peer that is away or on another node) still goes through socket.io's log, which is the right place
+ * for a few packets.
+ *
+ * Clients need nothing new: socket.io's client already reports the last offset it saw — the string
+ * ending each logged packet — when it comes back. A kept signal ends with `<base>~<seq>`: `seq`
+ * numbers the signals written to this socket, and `base` is a logged offset such that everything
+ * logged for the socket before it had already been written to it. On a resume socket.io restores
+ * from the base (its missed packets), and the kept signals after `seq` follow them. A client whose
+ * last packet was a logged one is placed by the ledger's marks: the seq at which each logged packet
+ * reached it.
+ *
+ * The ledger travels in the session socket.io persists when the link drops (in memory, or in Redis
+ * in a cluster), so a client may come back on any node. A link that dies with more signals in flight
+ * than are kept is not resumed: the client starts a new session (the SDK rejoins), and never carries
+ * on with a silent gap.
+ */
+import type { SignalEvent } from '../protocol/index.js';
+import type { IoServer, IoSocket } from './types.js';
+
+/** Signals kept per socket: many times what a call's setup sends (5–20), little memory per peer. */
+export const KEPT_SIGNALS = 64;
+/** Logged packets remembered per socket, to place a client whose last packet was one of them. */
+const KEPT_MARKS = 64;
+/** A room nobody joins: the seeds broadcast to it give every signal a recent base. */
+const SEED_ROOM = 'tsunagu:seed';
+const LEDGER = Symbol('tsunagu.ledger');
+
+interface Kept {
+  seq: number;
+  at: number;
+  /** The packet as written: `['signal', payload, '<base>~<seq>']`. */
+  packet: unknown[];
+}
+
+/** What a socket was sent, as far as a resume needs to know. Plain data: it is persisted with the session. */
+interface Ledger {
+  /** The last signal's seq. */
+  seq: number;
+  kept: Kept[];
+  /** Logged packets that reached the socket since its first signal, with the seq of the last signal before each. */
+  marks: Array<{ offset: string; seq: number }>;
+  /** Marks were let go: a client whose last packet is not among them cannot be placed. */
+  marksDropped: boolean;
+  /** The last logged packet written to the socket… */
+  last: string;
+  /** …the same, when the link dropped (set in the persisted copy)… */
+  awayFrom?: string;
+  /** …and when, on this node's clock of logged packets (not persisted). */
+  lastTick?: number;
+}
+
+type Ledgered = { [LEDGER]?: Ledger };
+type Session = { sid: string; pid: string; rooms: string[]; data: Record<string, unknown> };
+type RestoredSession = Session & { missedPackets: unknown[][] };
+/** socket.io's adapter methods this module wraps; the in-memory one and Redis streams both have them. */
+interface SessionAdapter {
+  broadcast(packet: { type: number; data: unknown[] }, opts: object): unknown;
+  persistSession(session: Session): unknown;
+  restoreSession(pid: string, offset: string): Promise<RestoredSession | null> | RestoredSession | null;
+}
+/** `Socket#packet`: socket.io's own write to one connection, without the adapter (internal, stable across 4.x). */
+type Writer = { packet(packet: { type: number; data: unknown[] }, opts: object): void };
+
+export interface Resume {
+  /** Writes a signal to a connected socket of this node, and keeps it until it cannot be missed. */
+  deliver(socket: IoSocket, signal: SignalEvent): void;
+  /** A new connection: what is logged for it is noted; a resumed one takes its ledger back. */
+  attach(socket: IoSocket): void;
+  close(): void;
+}
+
+const fresh = (last: string): Ledger => ({ seq: 0, kept: [], marks: [], marksDropped: false, last });
+
+const offsetOf = (packet: unknown[]): string | undefined => {
+  const last = packet[packet.length - 1];
+  return typeof last === 'string' ? last : undefined;
+};
+
+/**
+ * What a resumed client is sent, in the order it would have had it: the kept signals after `seen`,
+ * and socket.io's missed packets — those written while the link was up (placed among the signals
+ * by their marks), then those logged while it was away. Fills `next`, the resumed socket's ledger:
+ * the replayed signals are kept again and the replayed packets marked, in case this link drops too.
+ */
+function replay(ledger: Ledger, seen: number, missed: unknown[][], next: Ledger): unknown[][] {
+  const position = new Map(ledger.marks.map((m) => [m.offset, m.seq]));
+  // Up to the last packet written before the drop, the missed packets were sent while connected.
+  const connected = ledger.awayFrom === undefined ? 0 : missed.findIndex((p) => offsetOf(p) === ledger.awayFrom) + 1;
+  const out: unknown[][] = [];
+  let at = seen;
+  const send = (packet: unknown[]) => {
+    out.push(packet);
+    const offset = offsetOf(packet);
+    if (offset === undefined) return;
+    next.marks.push({ offset, seq: at });
+    next.last = offset;
+  };
+  let j = 0;
+  for (const kept of ledger.kept) {
+    if (kept.seq <= seen) continue;
+    // A packet marked at seq p was written after signal p, before signal p + 1.
+    while (j < connected && (position.get(offsetOf(missed[j]) ?? '') ?? at) < kept.seq) send(missed[j++]);
+    next.kept.push(kept);
+    out.push(kept.packet);
+    at = kept.seq;
+  }
+  while (j < missed.length) send(missed[j++]);
+  if (next.marks.length > KEPT_MARKS) {
+    next.marks.splice(0, next.marks.length - KEPT_MARKS);
+    next.marksDropped = true;
+  }
+  next.last = next.last || ledger.last;
+  return out;
+}
+
+/**
+ * Sets the ledger up on `io` (after its adapter exists). `window` is the resume window (0: no
+ * recovery, every emit is a direct write anyway); `unnoticed` how long a dead link can go unnoticed
+ * (ping interval + ping timeout), which is how long a signal is kept.
+ */
+export async function setUpResume(io: IoServer, window: number, unnoticed: number): Promise<Resume> {
+  if (window === 0) {
+    return { deliver: (socket, signal) => socket.emit('signal', signal), attach() {}, close() {} };
+  }
+  const adapter = io.of('/').adapter as unknown as SessionAdapter;
+  // A clock of logged packets, to tell whether a socket's last one or the latest seed is newer.
+  let tick = 0;
+  let seed = { offset: '', tick: 0 };
+  const plant = async () => {
+    const packet = { type: 2, data: ['seed'] as unknown[] };
+    await adapter.broadcast(packet, { rooms: new Set([SEED_ROOM]), except: new Set(), flags: {} });
+    const offset = packet.data[packet.data.length - 1];
+    // Without an offset (Redis unreachable) the previous seed stays the base.
+    if (packet.data.length > 1 && typeof offset === 'string') seed = { offset, tick: ++tick };
+  };
+  // The seed is renewed well within the window: the adapter's log lets go of older packets.
+  await plant();
+  const timer = setInterval(() => void plant().catch(() => {}), Math.max(1_000, Math.min(window, 60_000) / 2));
+  timer.unref();
+
+  const ledgerOf = (socket: IoSocket): Ledger => {
+    const holder = socket as unknown as Ledgered;
+    return (holder[LEDGER] ??= fresh(''));
+  };
+  const prune = (ledger: Ledger, now: number) => {
+    const { kept } = ledger;
+    let drop = 0;
+    while (drop < kept.length && (kept.length - drop > KEPT_SIGNALS || now - kept[drop].at > unnoticed)) drop++;
+    if (drop > 0) kept.splice(0, drop);
+  };
+  // Idle sockets write nothing, so their ledgers are pruned by a sweep too.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const socket of io.of('/').sockets.values()) {
+      const ledger = (socket as unknown as Ledgered)[LEDGER];
+      if (ledger && ledger.kept.length > 0) prune(ledger, now);
+    }
+  }, unnoticed);
+  sweep.unref();
+
+  /** Every logged packet written to a socket ends with its offset (shared by every socket). */
+  function noteLogged(this: IoSocket, ...args: unknown[]): void {
+    const offset = args[args.length - 1];
+    if (typeof offset !== 'string') return;
+    const ledger = ledgerOf(this);
+    ledger.last = offset;
+    ledger.lastTick = ++tick;
+    // Before the first signal there is nothing to place a packet among: no mark needed.
+    if (ledger.seq === 0) return;
+    ledger.marks.push({ offset, seq: ledger.seq });
+    if (ledger.marks.length > KEPT_MARKS) {
+      ledger.marks.shift();
+      ledger.marksDropped = true;
+    }
+  }
+
+  const persist = adapter.persistSession.bind(adapter);
+  adapter.persistSession = (session) => {
+    const socket = io.of('/').sockets.get(session.sid) as Ledgered | undefined;
+    const ledger = socket?.[LEDGER];
+    if (!ledger) return persist(session);
+    const carried: Ledger = { ...ledger, awayFrom: ledger.last, lastTick: undefined };
+    return persist({ ...session, data: { ...session.data, ledger: carried } });
+  };
+
+  const restore = adapter.restoreSession.bind(adapter);
+  adapter.restoreSession = async (pid, offset) => {
+    const cut = offset.lastIndexOf('~');
+    const base = cut === -1 ? offset : offset.slice(0, cut);
+    const session = await restore(pid, base);
+    if (!session) return session;
+    const { ledger: carried, ...data } = session.data as { ledger?: Ledger };
+    const ledger = carried ?? fresh(base);
+    // The seq of the last signal the client saw: in its offset, or from the marks.
+    let seen: number;
+    if (cut !== -1) seen = Number(offset.slice(cut + 1));
+    else {
+      const mark = ledger.marks.find((m) => m.offset === offset);
+      if (mark === undefined && ledger.marksDropped) return null;
+      seen = mark?.seq ?? 0;
+    }
+    if (!Number.isSafeInteger(seen) || seen < 0 || seen > ledger.seq) return null;
+    // Signals the client did not see and no longer kept: refuse rather than resume with a gap.
+    if (seen + 1 < (ledger.kept[0]?.seq ?? ledger.seq + 1)) return null;
+    const next = fresh(base);
+    next.seq = ledger.seq;
+    session.missedPackets = replay(ledger, seen, session.missedPackets, next);
+    session.data = { ...data, ledger: next };
+    return session;
+  };
+
+  return {
+    deliver(socket, signal) {
+      const ledger = ledgerOf(socket);
+      const base = (ledger.lastTick ?? 0) > seed.tick ? ledger.last : seed.offset;
+      const seq = ++ledger.seq;
+      const packet: unknown[] = ['signal', signal, `${base}~${seq}`];
+      const now = Date.now();
+      ledger.kept.push({ seq, at: now, packet });
+      if (ledger.kept.length > KEPT_SIGNALS || now - ledger.kept[0].at > unnoticed) prune(ledger, now);
+      (socket as unknown as Writer).packet({ type: 2, data: packet }, {});
+    },
+    attach(socket) {
+      socket.onAnyOutgoing(noteLogged as (...args: unknown[]) => void);
+      const data = socket.data as typeof socket.data & { ledger?: Ledger };
+      if (!socket.recovered || !data.ledger) return;
+      const ledger = data.ledger;
+      delete data.ledger;
+      ledger.lastTick = ++tick; // what it was sent up to now is replayed above: `last` is current
+      (socket as unknown as Ledgered)[LEDGER] = ledger;
+    },
+    close() {
+      clearInterval(timer);
+      clearInterval(sweep);
+    },
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * Nothing lost on a reconnect, including what the server wrote to a link that had already died
+ * without anyone noticing: a client that comes back within the resume window gets every signal and
+ * event it missed, once, in the order it was sent — on one node, or on another node of a cluster.
+ * Signals bypass socket.io's packet log (see src/server/resume.ts); these specs hold it to the same
+ * promise, and to its one refusal: more signals lost than are kept means a new session, not a gap.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { io } from 'socket.io-client';
+import { createClient } from 'redis';
+import type { SignalEvent } from '../src/protocol/index.js';
+import { KEPT_SIGNALS } from '../src/server/resume.js';
+import { connect, joined, next, request, type Client } from './helpers/clients.js';
+import { openLink, type Link } from './helpers/link.js';
+import { startRedis } from './helpers/processes.js';
+import { startServer } from './helpers/server.js';
+
+const server = await startServer();
+
+/** A client through `link`, reconnecting by itself as soon as it notices the link is gone. */
+async function through(link: Link): Promise<Client> {
+  const client: Client = io(link.url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnectionDelay: 50,
+    randomizationFactor: 0,
+  });
+  after(() => void client.disconnect());
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  return client;
+}
+
+/** `alice` (through a link) and `bob` in `room`, alice having heard bob arrive. */
+async function pair(alice: Client, bob: Client, room: string): Promise<void> {
+  await joined(alice, room);
+  const heard = next(alice, 'peer-joined');
+  await joined(bob, room);
+  await heard;
+}
+
+/** Everything `client` receives from now on, as `event:data` strings (signals by their data). */
+function transcript(client: Client): string[] {
+  const seen: string[] = [];
+  client.onAny((event: string, payload: unknown) => {
+    const p = payload as Partial<SignalEvent> & { id?: string };
+    seen.push(event === 'signal' ? `signal:${String(p.data)}` : `${event}:${p.id ?? ''}`);
+  });
+  return seen;
+}
+
+const signal = async (from: Client, to: string, data: unknown) =>
+  assert.deepEqual(await request(from, 'signal', { to, data }), { ok: true });
+
+/**
+ * Kills `client`'s link the way networks do: silent first (whatever `whileSilent` sends is written
+ * into the void), then cut; the server notices (its peers hear `peer-reconnecting`) before the
+ * client may reconnect, which it then does — to `port` if given.
+ */
+async function dieAndReturn(
+  link: Link,
+  client: Client,
+  peer: Client,
+  whileSilent: () => Promise<void>,
+  whileAway: () => Promise<void> = async () => {},
+  port?: number,
+): Promise<boolean> {
+  link.silence();
+  await whileSilent();
+  const away = next(peer, 'peer-reconnecting');
+  link.cut();
+  await away;
+  await whileAway();
+  const back = new Promise<boolean>((resolve) => client.once('connect', () => resolve(client.recovered)));
+  link.release(port);
+  return back;
+}
+
+/** Resolves once `client` has received a signal with `data` (after everything written before it). */
+const received = (client: Client, data: string, ms = 5000) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for signal '${data}'`)), ms);
+    const listener = (event: SignalEvent) => {
+      if (event.data !== data) return;
+      client.off('signal', listener);
+      clearTimeout(timer);
+      resolve();
+    };
+    client.on('signal', listener);
+  });
+
+describe('a link that dies unnoticed', () => {
+  it('signals written into it reach the client when it comes back: once, in order, before those sent while it was away', async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    await pair(alice, bob, 'resume-1');
+    const id = alice.id!;
+    const seen = transcript(alice);
+    await signal(bob, id, 'before');
+    await received(alice, 'before');
+
+    const recovered = await dieAndReturn(
+      link,
+      alice,
+      bob,
+      async () => {
+        for (let i = 0; i < 5; i++) await signal(bob, id, `lost-${i}`);
+      },
+      async () => {
+        for (let i = 0; i < 2; i++) await signal(bob, id, `away-${i}`);
+      },
+    );
+    assert.equal(recovered, true);
+    assert.equal(alice.id, id);
+    const done = received(alice, 'after');
+    await signal(bob, id, 'after');
+    await done;
+    assert.deepEqual(seen, [
+      'signal:before',
+      ...[0, 1, 2, 3, 4].map((i) => `signal:lost-${i}`),
+      'signal:away-0',
+      'signal:away-1',
+      'signal:after',
+    ]);
+  });
+
+  it('a presence event written among the lost signals comes back in its place', async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    const carol = await connect(server.url);
+    await pair(alice, bob, 'resume-2');
+    const id = alice.id!;
+    const seen = transcript(alice);
+    await signal(bob, id, 'before');
+    await received(alice, 'before');
+    const recovered = await dieAndReturn(link, alice, bob, async () => {
+      await signal(bob, id, 'lost-0');
+      await joined(carol, 'resume-2');
+      await signal(bob, id, 'lost-1');
+    });
+    assert.equal(recovered, true);
+    const done = received(alice, 'after');
+    await signal(bob, id, 'after');
+    await done;
+    assert.deepEqual(seen, [
+      'signal:before',
+      'signal:lost-0',
+      `peer-joined:${carol.id}`,
+      'signal:lost-1',
+      'signal:after',
+    ]);
+  });
+
+  it('a client whose last packet was a presence event gets only what came after it', async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    const carol = await connect(server.url);
+    await pair(alice, bob, 'resume-3');
+    const id = alice.id!;
+    const seen = transcript(alice);
+    await signal(bob, id, 'before');
+    const heard = next(alice, 'peer-joined');
+    await joined(carol, 'resume-3');
+    await heard; // alice's last packet is now the peer-joined, not a signal
+    const recovered = await dieAndReturn(link, alice, bob, async () => {
+      await signal(bob, id, 'lost-0');
+      await signal(carol, id, 'lost-1');
+    });
+    assert.equal(recovered, true);
+    const done = received(alice, 'after');
+    await signal(bob, id, 'after');
+    await done;
+    assert.deepEqual(seen, [
+      'signal:before',
+      `peer-joined:${carol.id}`,
+      'signal:lost-0',
+      'signal:lost-1',
+      'signal:after',
+    ]);
+  });
+
+  it('it can die again right after coming back: nothing is replayed twice', async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    await pair(alice, bob, 'resume-4');
+    const id = alice.id!;
+    const seen = transcript(alice);
+    const first = received(alice, 'first');
+    assert.equal(await dieAndReturn(link, alice, bob, () => signal(bob, id, 'first')), true);
+    await first;
+    assert.equal(await dieAndReturn(link, alice, bob, () => signal(bob, id, 'second')), true);
+    const done = received(alice, 'after');
+    await signal(bob, id, 'after');
+    await done;
+    assert.deepEqual(
+      seen.filter((e) => e.startsWith('signal:')),
+      ['signal:first', 'signal:second', 'signal:after'],
+    );
+  });
+
+  it(`with more than ${KEPT_SIGNALS} signals lost, the client starts a new session instead of resuming with a gap`, async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    await pair(alice, bob, 'resume-5');
+    const id = alice.id!;
+    await signal(bob, id, 'before');
+    await received(alice, 'before');
+    const recovered = await dieAndReturn(link, alice, bob, async () => {
+      for (let i = 0; i <= KEPT_SIGNALS; i++) await signal(bob, id, `lost-${i}`);
+    });
+    assert.equal(recovered, false);
+    assert.notEqual(alice.id, id);
+  });
+});
+
+const redis = await startRedis();
+const nodes = [await startServer({ redis: redis.url }), await startServer({ redis: redis.url })];
+after(() => redis.stop()); // after the nodes have closed
+
+describe('a link that dies unnoticed, in a cluster', () => {
+  it('the client may come back on another node: the lost signals follow it there', async () => {
+    const link = await openLink(nodes[0].port);
+    const alice = await through(link);
+    const bob = await connect(nodes[0].url);
+    await pair(alice, bob, 'resume-x');
+    const id = alice.id!;
+    const seen = transcript(alice);
+    await signal(bob, id, 'before');
+    await received(alice, 'before');
+    const recovered = await dieAndReturn(
+      link,
+      alice,
+      bob,
+      async () => {
+        for (let i = 0; i < 3; i++) await signal(bob, id, `lost-${i}`);
+      },
+      () => signal(bob, id, 'away'),
+      nodes[1].port,
+    );
+    assert.equal(recovered, true);
+    assert.ok(nodes[1].io.sockets.sockets.has(id), 'alice is back, on the other node');
+    const done = received(alice, 'after');
+    await signal(bob, id, 'after');
+    await done;
+    assert.deepEqual(seen, [
+      'signal:before',
+      'signal:lost-0',
+      'signal:lost-1',
+      'signal:lost-2',
+      'signal:away',
+      'signal:after',
+    ]);
+  });
+
+  it('a signal between two peers of one node never touches Redis; one across nodes does', async () => {
+    const [a, b, c] = [await connect(nodes[0].url), await connect(nodes[0].url), await connect(nodes[1].url)];
+    for (const client of [a, b, c]) await joined(client, 'resume-hot');
+    const here = received(b, 'same-node-7f3a');
+    await signal(a, b.id!, 'same-node-7f3a');
+    await here;
+    const there = received(c, 'cross-node-7f3a');
+    await signal(a, c.id!, 'cross-node-7f3a');
+    await there;
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const stream = JSON.stringify(await client.xRange('tsunagu', '-', '+'));
+    await client.close();
+    assert.ok(stream.includes('cross-node-7f3a'), 'the cross-node signal went through the stream');
+    assert.ok(!stream.includes('same-node-7f3a'), 'the same-node signal did not');
+  });
+});
