@@ -27,25 +27,24 @@ import type { SignalEvent } from '../protocol/index.js';
 import type { IoServer, IoSocket } from './types.js';
 
 /** Signals kept per socket: many times what a call's setup sends (5–20), little memory per peer. */
-export const KEPT_SIGNALS = 64;
+export const KEPT_SIGNALS = 32;
 /** Logged packets remembered per socket, to place a client whose last packet was one of them. */
 const KEPT_MARKS = 64;
 /** A room nobody joins: the seeds broadcast to it give every signal a recent base. */
 const SEED_ROOM = 'tsunagu:seed';
 const LEDGER = Symbol('tsunagu.ledger');
 
-interface Kept {
-  seq: number;
-  at: number;
-  /** The packet as written: `['signal', payload, '<base>~<seq>']`. */
-  packet: unknown[];
-}
-
 /** What a socket was sent, as far as a resume needs to know. Plain data: it is persisted with the session. */
 interface Ledger {
   /** The last signal's seq. */
   seq: number;
-  kept: Kept[];
+  /**
+   * The last signals, oldest first, up to `seq`: each as encoded for the wire (one flat string, cheap
+   * to hold), or as its packet data (`['signal', payload, '<base>~<seq>']`) if it carried binary.
+   */
+  kept: Array<string | unknown[]>;
+  /** When the last signal was written (a coarse clock): an idle ledger lets its signals go. */
+  touched: number;
   /** Logged packets that reached the socket since its first signal, with the seq of the last signal before each. */
   marks: Array<{ offset: string; seq: number }>;
   /** Marks were let go: a client whose last packet is not among them cannot be placed. */
@@ -67,8 +66,16 @@ interface SessionAdapter {
   persistSession(session: Session): unknown;
   restoreSession(pid: string, offset: string): Promise<RestoredSession | null> | RestoredSession | null;
 }
-/** `Socket#packet`: socket.io's own write to one connection, without the adapter (internal, stable across 4.x). */
-type Writer = { packet(packet: { type: number; data: unknown[] }, opts: object): void };
+/**
+ * socket.io's write of encoded packets to one connection: what its adapters use to deliver a
+ * broadcast, so part of the contract between socket.io and every adapter.
+ */
+type Writer = { client: { writeToEngine(encoded: unknown[], opts: { preEncoded: true }): void } };
+const PRE_ENCODED = { preEncoded: true } as const;
+
+/** A kept signal as socket.io's replay takes it: the packet's data. */
+const dataOf = (kept: string | unknown[]): unknown[] =>
+  typeof kept === 'string' ? (JSON.parse(kept.slice(1)) as unknown[]) : kept;
 
 export interface Resume {
   /** Writes a signal to a connected socket of this node, and keeps it until it cannot be missed. */
@@ -78,7 +85,9 @@ export interface Resume {
   close(): void;
 }
 
-const fresh = (last: string): Ledger => ({ seq: 0, kept: [], marks: [], marksDropped: false, last });
+const fresh = (last: string): Ledger => ({ seq: 0, kept: [], touched: 0, marks: [], marksDropped: false, last });
+/** The seq of the first kept signal. */
+const firstKept = (ledger: Ledger) => ledger.seq - ledger.kept.length + 1;
 
 const offsetOf = (packet: unknown[]): string | undefined => {
   const last = packet[packet.length - 1];
@@ -105,13 +114,13 @@ function replay(ledger: Ledger, seen: number, missed: unknown[][], next: Ledger)
     next.last = offset;
   };
   let j = 0;
-  for (const kept of ledger.kept) {
-    if (kept.seq <= seen) continue;
+  for (let seq = Math.max(seen + 1, firstKept(ledger)); seq <= ledger.seq; seq++) {
     // A packet marked at seq p was written after signal p, before signal p + 1.
-    while (j < connected && (position.get(offsetOf(missed[j]) ?? '') ?? at) < kept.seq) send(missed[j++]);
+    while (j < connected && (position.get(offsetOf(missed[j]) ?? '') ?? at) < seq) send(missed[j++]);
+    const kept = ledger.kept[seq - firstKept(ledger)];
     next.kept.push(kept);
-    out.push(kept.packet);
-    at = kept.seq;
+    out.push(dataOf(kept));
+    at = seq;
   }
   while (j < missed.length) send(missed[j++]);
   if (next.marks.length > KEPT_MARKS) {
@@ -132,6 +141,7 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
     return { deliver: (socket, signal) => socket.emit('signal', signal), attach() {}, close() {} };
   }
   const adapter = io.of('/').adapter as unknown as SessionAdapter;
+  const { encoder } = io;
   // A clock of logged packets, to tell whether a socket's last one or the latest seed is newer.
   let tick = 0;
   let seed = { offset: '', tick: 0 };
@@ -151,18 +161,16 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
     const holder = socket as unknown as Ledgered;
     return (holder[LEDGER] ??= fresh(''));
   };
-  const prune = (ledger: Ledger, now: number) => {
-    const { kept } = ledger;
-    let drop = 0;
-    while (drop < kept.length && (kept.length - drop > KEPT_SIGNALS || now - kept[drop].at > unnoticed)) drop++;
-    if (drop > 0) kept.splice(0, drop);
-  };
-  // Idle sockets write nothing, so their ledgers are pruned by a sweep too.
+  // A coarse clock is enough to tell an idle ledger, and costs the hot path nothing.
+  let now = Date.now();
+  const clock = setInterval(() => (now = Date.now()), 1_000);
+  clock.unref();
+  // Signals written longer ago than a dead link can go unnoticed have been received (or the drop
+  // has been noticed and the ledger persisted): an idle ledger lets them go.
   const sweep = setInterval(() => {
-    const now = Date.now();
     for (const socket of io.of('/').sockets.values()) {
       const ledger = (socket as unknown as Ledgered)[LEDGER];
-      if (ledger && ledger.kept.length > 0) prune(ledger, now);
+      if (ledger && ledger.kept.length > 0 && now - ledger.touched > unnoticed) ledger.kept = [];
     }
   }, unnoticed);
   sweep.unref();
@@ -210,9 +218,10 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
     }
     if (!Number.isSafeInteger(seen) || seen < 0 || seen > ledger.seq) return null;
     // Signals the client did not see and no longer kept: refuse rather than resume with a gap.
-    if (seen + 1 < (ledger.kept[0]?.seq ?? ledger.seq + 1)) return null;
+    if (seen + 1 < firstKept(ledger)) return null;
     const next = fresh(base);
     next.seq = ledger.seq;
+    next.touched = now;
     session.missedPackets = replay(ledger, seen, session.missedPackets, next);
     session.data = { ...data, ledger: next };
     return session;
@@ -223,11 +232,12 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
       const ledger = ledgerOf(socket);
       const base = (ledger.lastTick ?? 0) > seed.tick ? ledger.last : seed.offset;
       const seq = ++ledger.seq;
-      const packet: unknown[] = ['signal', signal, `${base}~${seq}`];
-      const now = Date.now();
-      ledger.kept.push({ seq, at: now, packet });
-      if (ledger.kept.length > KEPT_SIGNALS || now - ledger.kept[0].at > unnoticed) prune(ledger, now);
-      (socket as unknown as Writer).packet({ type: 2, data: packet }, {});
+      const data: unknown[] = ['signal', signal, `${base}~${seq}`];
+      const encoded = encoder.encode({ type: 2, nsp: '/', data }) as unknown[];
+      ledger.touched = now;
+      const kept = encoded.length === 1 && typeof encoded[0] === 'string' ? encoded[0] : data;
+      if (ledger.kept.push(kept) > KEPT_SIGNALS) ledger.kept.shift();
+      (socket as unknown as Writer).client.writeToEngine(encoded, PRE_ENCODED);
     },
     attach(socket) {
       socket.onAnyOutgoing(noteLogged as (...args: unknown[]) => void);
@@ -240,6 +250,7 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
     },
     close() {
       clearInterval(timer);
+      clearInterval(clock);
       clearInterval(sweep);
     },
   };
