@@ -202,6 +202,26 @@ describe('a link that dies unnoticed', () => {
     );
   });
 
+  it('a signal carrying binary data is relayed as binary, and comes back as binary', async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    await pair(alice, bob, 'resume-bin');
+    const id = alice.id!;
+    const got: unknown[] = [];
+    alice.on('signal', ({ data }: SignalEvent) => got.push(data));
+    await signal(bob, id, { bytes: Buffer.from('before') });
+    const synced = received(alice, 'sync');
+    await signal(bob, id, 'sync');
+    await synced;
+    const recovered = await dieAndReturn(link, alice, bob, () => signal(bob, id, { bytes: Buffer.from('lost') }));
+    assert.equal(recovered, true);
+    const done = received(alice, 'after');
+    await signal(bob, id, 'after');
+    await done;
+    assert.deepEqual(got, [{ bytes: Buffer.from('before') }, 'sync', { bytes: Buffer.from('lost') }, 'after']);
+  });
+
   it(`with more than ${KEPT_SIGNALS} signals lost, the client starts a new session instead of resuming with a gap`, async () => {
     const link = await openLink(server.port);
     const alice = await through(link);

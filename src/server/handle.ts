@@ -53,16 +53,13 @@ export function sendError(
 const GATE = Symbol('tsunagu.gate');
 interface Gate {
   bucket: TokenBucket;
-  /** Size of the last raw packet engine.io handed over: the event being dispatched now. */
+  /**
+   * Size of the last raw packet engine.io handed over (the event being dispatched now): exact when
+   * it may exceed the limit; for a packet short enough to be within it anyway, its length.
+   */
   packetSize: number;
 }
 type Gated = { [GATE]: Gate };
-
-function onPacket(this: Gated, packet: { type: string; data?: unknown }): void {
-  if (packet.type !== 'message') return;
-  const data = packet.data as string | Buffer | undefined;
-  this[GATE].packetSize = typeof data === 'string' ? Buffer.byteLength(data) : (data?.length ?? 0);
-}
 
 /**
  * Sets up the gate of a new socket, and answers events no handler knows (`unknown-event`). engine.io
@@ -71,6 +68,19 @@ function onPacket(this: Gated, packet: { type: string; data?: unknown }): void {
  */
 export function openGate(ctx: HandlerContext, known: ReadonlySet<string>): (socket: IoSocket) => void {
   const { config } = ctx;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most packets are within the limit by their
+  // length alone, and need no pass over their bytes (an SDP offer is ~4 KB).
+  const surelyWithin = Math.floor(config.maxPayload / 3);
+  function onPacket(this: Gated, packet: { type: string; data?: unknown }): void {
+    if (packet.type !== 'message') return;
+    const data = packet.data as string | Buffer | undefined;
+    this[GATE].packetSize =
+      typeof data !== 'string'
+        ? (data?.length ?? 0)
+        : data.length <= surelyWithin
+          ? data.length
+          : Buffer.byteLength(data);
+  }
   function onAny(this: IoSocket, event: unknown, ...args: unknown[]): void {
     if (typeof event === 'string' && known.has(event)) return;
     const last = args[args.length - 1];
