@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { io } from 'socket.io-client';
 import { createClient } from 'redis';
 import type { SignalEvent } from '../src/protocol/index.js';
+import type { TsunaguServer } from '../src/server/index.js';
 import { KEPT_SIGNALS } from '../src/server/resume.js';
 import { connect, joined, next, request, type Client } from './helpers/clients.js';
 import { openLink, type Link } from './helpers/link.js';
@@ -89,14 +90,28 @@ const received = (client: Client, data: string, ms = 5000) =>
     client.on('signal', listener);
   });
 
+/**
+ * The cast of most specs: alice through a link to `node`, bob directly, both in `room`, alice
+ * having heard bob arrive; `seen` is alice's transcript from then on.
+ */
+async function scene(room: string, node: TsunaguServer = server) {
+  const link = await openLink(node.port);
+  const alice = await through(link);
+  const bob = await connect(node.url);
+  await pair(alice, bob, room);
+  return { link, alice, bob, id: alice.id!, seen: transcript(alice) };
+}
+
+/** Bob's last word, once alice is back: everything before it has arrived when it does. */
+async function lastWord(alice: Client, bob: Client): Promise<void> {
+  const done = received(alice, 'after');
+  await signal(bob, alice.id!, 'after');
+  await done;
+}
+
 describe('a link that dies unnoticed', () => {
   it('signals written into it reach the client when it comes back: once, in order, before those sent while it was away', async () => {
-    const link = await openLink(server.port);
-    const alice = await through(link);
-    const bob = await connect(server.url);
-    await pair(alice, bob, 'resume-1');
-    const id = alice.id!;
-    const seen = transcript(alice);
+    const { link, alice, bob, id, seen } = await scene('resume-1');
     await signal(bob, id, 'before');
     await received(alice, 'before');
 
@@ -113,9 +128,7 @@ describe('a link that dies unnoticed', () => {
     );
     assert.equal(recovered, true);
     assert.equal(alice.id, id);
-    const done = received(alice, 'after');
-    await signal(bob, id, 'after');
-    await done;
+    await lastWord(alice, bob);
     assert.deepEqual(seen, [
       'signal:before',
       ...[0, 1, 2, 3, 4].map((i) => `signal:lost-${i}`),
@@ -126,13 +139,8 @@ describe('a link that dies unnoticed', () => {
   });
 
   it('a presence event written among the lost signals comes back in its place', async () => {
-    const link = await openLink(server.port);
-    const alice = await through(link);
-    const bob = await connect(server.url);
     const carol = await connect(server.url);
-    await pair(alice, bob, 'resume-2');
-    const id = alice.id!;
-    const seen = transcript(alice);
+    const { link, alice, bob, id, seen } = await scene('resume-2');
     await signal(bob, id, 'before');
     await received(alice, 'before');
     const recovered = await dieAndReturn(link, alice, bob, async () => {
@@ -141,9 +149,7 @@ describe('a link that dies unnoticed', () => {
       await signal(bob, id, 'lost-1');
     });
     assert.equal(recovered, true);
-    const done = received(alice, 'after');
-    await signal(bob, id, 'after');
-    await done;
+    await lastWord(alice, bob);
     assert.deepEqual(seen, [
       'signal:before',
       'signal:lost-0',
@@ -154,13 +160,8 @@ describe('a link that dies unnoticed', () => {
   });
 
   it('a client whose last packet was a presence event gets only what came after it', async () => {
-    const link = await openLink(server.port);
-    const alice = await through(link);
-    const bob = await connect(server.url);
     const carol = await connect(server.url);
-    await pair(alice, bob, 'resume-3');
-    const id = alice.id!;
-    const seen = transcript(alice);
+    const { link, alice, bob, id, seen } = await scene('resume-3');
     await signal(bob, id, 'before');
     const heard = next(alice, 'peer-joined');
     await joined(carol, 'resume-3');
@@ -170,9 +171,7 @@ describe('a link that dies unnoticed', () => {
       await signal(carol, id, 'lost-1');
     });
     assert.equal(recovered, true);
-    const done = received(alice, 'after');
-    await signal(bob, id, 'after');
-    await done;
+    await lastWord(alice, bob);
     assert.deepEqual(seen, [
       'signal:before',
       `peer-joined:${carol.id}`,
@@ -183,19 +182,12 @@ describe('a link that dies unnoticed', () => {
   });
 
   it('it can die again right after coming back: nothing is replayed twice', async () => {
-    const link = await openLink(server.port);
-    const alice = await through(link);
-    const bob = await connect(server.url);
-    await pair(alice, bob, 'resume-4');
-    const id = alice.id!;
-    const seen = transcript(alice);
+    const { link, alice, bob, id, seen } = await scene('resume-4');
     const first = received(alice, 'first');
     assert.equal(await dieAndReturn(link, alice, bob, () => signal(bob, id, 'first')), true);
     await first;
     assert.equal(await dieAndReturn(link, alice, bob, () => signal(bob, id, 'second')), true);
-    const done = received(alice, 'after');
-    await signal(bob, id, 'after');
-    await done;
+    await lastWord(alice, bob);
     assert.deepEqual(
       seen.filter((e) => e.startsWith('signal:')),
       ['signal:first', 'signal:second', 'signal:after'],
@@ -203,11 +195,7 @@ describe('a link that dies unnoticed', () => {
   });
 
   it('a signal carrying binary data is relayed as binary, and comes back as binary', async () => {
-    const link = await openLink(server.port);
-    const alice = await through(link);
-    const bob = await connect(server.url);
-    await pair(alice, bob, 'resume-bin');
-    const id = alice.id!;
+    const { link, alice, bob, id } = await scene('resume-bin');
     const got: unknown[] = [];
     alice.on('signal', ({ data }: SignalEvent) => got.push(data));
     await signal(bob, id, { bytes: Buffer.from('before') });
@@ -216,18 +204,12 @@ describe('a link that dies unnoticed', () => {
     await synced;
     const recovered = await dieAndReturn(link, alice, bob, () => signal(bob, id, { bytes: Buffer.from('lost') }));
     assert.equal(recovered, true);
-    const done = received(alice, 'after');
-    await signal(bob, id, 'after');
-    await done;
+    await lastWord(alice, bob);
     assert.deepEqual(got, [{ bytes: Buffer.from('before') }, 'sync', { bytes: Buffer.from('lost') }, 'after']);
   });
 
   it(`with more than ${KEPT_SIGNALS} signals lost, the client starts a new session instead of resuming with a gap`, async () => {
-    const link = await openLink(server.port);
-    const alice = await through(link);
-    const bob = await connect(server.url);
-    await pair(alice, bob, 'resume-5');
-    const id = alice.id!;
+    const { link, alice, bob, id } = await scene('resume-5');
     await signal(bob, id, 'before');
     await received(alice, 'before');
     const recovered = await dieAndReturn(link, alice, bob, async () => {
@@ -244,12 +226,7 @@ after(() => redis.stop()); // after the nodes have closed
 
 describe('a link that dies unnoticed, in a cluster', () => {
   it('the client may come back on another node: the lost signals follow it there', async () => {
-    const link = await openLink(nodes[0].port);
-    const alice = await through(link);
-    const bob = await connect(nodes[0].url);
-    await pair(alice, bob, 'resume-x');
-    const id = alice.id!;
-    const seen = transcript(alice);
+    const { link, alice, bob, id, seen } = await scene('resume-x', nodes[0]);
     await signal(bob, id, 'before');
     await received(alice, 'before');
     const recovered = await dieAndReturn(
@@ -264,9 +241,7 @@ describe('a link that dies unnoticed, in a cluster', () => {
     );
     assert.equal(recovered, true);
     assert.ok(nodes[1].io.sockets.sockets.has(id), 'alice is back, on the other node');
-    const done = received(alice, 'after');
-    await signal(bob, id, 'after');
-    await done;
+    await lastWord(alice, bob);
     assert.deepEqual(seen, [
       'signal:before',
       'signal:lost-0',

@@ -26,7 +26,7 @@
 import type { SignalEvent } from '../protocol/index.js';
 import type { IoServer, IoSocket } from './types.js';
 
-/** Signals kept per socket: many times what a call's setup sends (5–20), little memory per peer. */
+/** Signals kept per socket: more than a newcomer to a full room is sent at once (~20), little memory per peer. */
 export const KEPT_SIGNALS = 32;
 /** Logged packets remembered per socket, to place a client whose last packet was one of them. */
 const KEPT_MARKS = 64;
@@ -127,7 +127,6 @@ function replay(ledger: Ledger, seen: number, missed: unknown[][], next: Ledger)
     next.marks.splice(0, next.marks.length - KEPT_MARKS);
     next.marksDropped = true;
   }
-  next.last = next.last || ledger.last;
   return out;
 }
 
