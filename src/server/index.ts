@@ -84,7 +84,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   // Signals bypass socket.io's packet log and keep a ledger of their own (see resume.ts), for as
   // long as a dead link can go unnoticed: one ping interval and one ping timeout.
   const { pingInterval = 25_000, pingTimeout = 20_000 } = io.engine.opts;
-  const resume = await setUpResume(io, config.resumeWindow, pingInterval + pingTimeout);
+  const resume = await setUpResume(io, config.resumeWindow, pingInterval + pingTimeout, cluster?.redis ?? null);
   const rooms = countRooms(io);
   let peerjs: PeerjsEndpoint | null = null;
   const metrics = createMetrics(io, rooms, () => peerjs?.size ?? 0);

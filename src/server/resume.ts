@@ -24,6 +24,7 @@
  * on with a silent gap.
  */
 import type { SignalEvent } from '../protocol/index.js';
+import type { RedisClient } from './capacity.js';
 import type { IoServer, IoSocket } from './types.js';
 
 /** Signals kept per socket: more than a newcomer to a full room is sent at once (~20), little memory per peer. */
@@ -131,11 +132,57 @@ function replay(ledger: Ledger, seen: number, missed: unknown[][], next: Ledger)
 }
 
 /**
+ * What a resume needs to know before it asks socket.io for the session: whether the client had
+ * everything written to it when the link dropped, and a seed planted then. Such a client resumes
+ * from that seed, however old its own last packet — socket.io's log lets go of packets after the
+ * window, which would otherwise refuse a client of a quiet call (nothing received for a while)
+ * whose link blips. Kept beside the session: in memory, or in Redis in a cluster.
+ */
+interface AwayHint {
+  seed: string;
+  /** The last logged packet written to the socket. */
+  awayFrom: string;
+  /** The seq of the last signal before the last logged packet written after the first signal (-1: none). */
+  lastMark: number;
+}
+const HINT_KEY = 'tsunagu:away:';
+
+function awayHints(redis: RedisClient | null, ttl: number) {
+  if (redis) {
+    return {
+      put: (pid: string, hint: AwayHint) =>
+        void redis.set(HINT_KEY + pid, JSON.stringify(hint), { PX: ttl }).catch(() => {}),
+      take: async (pid: string): Promise<AwayHint | null> => {
+        const raw = await redis.getDel(HINT_KEY + pid).catch(() => null);
+        return typeof raw === 'string' ? (JSON.parse(raw) as AwayHint) : null;
+      },
+    };
+  }
+  const hints = new Map<string, AwayHint>();
+  return {
+    put(pid: string, hint: AwayHint) {
+      hints.set(pid, hint);
+      setTimeout(() => hints.delete(pid), ttl).unref();
+    },
+    take: async (pid: string) => {
+      const hint = hints.get(pid) ?? null;
+      hints.delete(pid);
+      return hint;
+    },
+  };
+}
+
+/**
  * Sets the ledger up on `io` (after its adapter exists). `window` is the resume window (0: no
  * recovery, every emit is a direct write anyway); `unnoticed` how long a dead link can go unnoticed
  * (ping interval + ping timeout), which is how long a signal is kept.
  */
-export async function setUpResume(io: IoServer, window: number, unnoticed: number): Promise<Resume> {
+export async function setUpResume(
+  io: IoServer,
+  window: number,
+  unnoticed: number,
+  redis: RedisClient | null,
+): Promise<Resume> {
   if (window === 0) {
     return { deliver: (socket, signal) => socket.emit('signal', signal), attach() {}, close() {} };
   }
@@ -144,15 +191,38 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
   // A clock of logged packets, to tell whether a socket's last one or the latest seed is newer.
   let tick = 0;
   let seed = { offset: '', tick: 0 };
-  const plant = async () => {
+  /** Broadcasts a seed; resolves with its offset, which every later logged packet comes after. */
+  const plant = async (): Promise<string> => {
+    // Its place on the clock is where it was sent: whatever was logged before is before it.
+    const at = ++tick;
     const packet = { type: 2, data: ['seed'] as unknown[] };
     await adapter.broadcast(packet, { rooms: new Set([SEED_ROOM]), except: new Set(), flags: {} });
     const offset = packet.data[packet.data.length - 1];
-    // Without an offset (Redis unreachable) the previous seed stays the base.
-    if (packet.data.length > 1 && typeof offset === 'string') seed = { offset, tick: ++tick };
+    // Without an offset (Redis unreachable) there is no seed; the previous one stays the base.
+    if (packet.data.length === 1 || typeof offset !== 'string') throw new Error('seed not logged');
+    if (at > seed.tick) seed = { offset, tick: at };
+    return offset;
   };
+  /**
+   * A seed after the socket's last logged packet (`lastTick`): the one being planted if it was
+   * started since, else a new one — links that drop together (a node shutting down) share a seed.
+   */
+  let planting: { startTick: number; offset: Promise<string> } | null = null;
+  const seedAfter = (lastTick: number): Promise<string> => {
+    if (planting === null || planting.startTick < lastTick) {
+      const started = { startTick: tick + 1, offset: plant() };
+      planting = started;
+      started.offset
+        .finally(() => {
+          if (planting === started) planting = null;
+        })
+        .catch(() => {});
+    }
+    return planting.offset;
+  };
+  const hints = awayHints(redis, window);
   // The seed is renewed well within the window: the adapter's log lets go of older packets.
-  await plant();
+  await plant().catch(() => {});
   const timer = setInterval(() => void plant().catch(() => {}), Math.max(1_000, Math.min(window, 60_000) / 2));
   timer.unref();
 
@@ -196,13 +266,23 @@ export async function setUpResume(io: IoServer, window: number, unnoticed: numbe
     const ledger = socket?.[LEDGER];
     if (!ledger) return persist(session);
     const carried: Ledger = { ...ledger, awayFrom: ledger.last, lastTick: undefined };
+    const lastMark = ledger.marks[ledger.marks.length - 1]?.seq ?? -1;
+    seedAfter(ledger.lastTick ?? 0).then(
+      (offset) => hints.put(session.pid, { seed: offset, awayFrom: ledger.last, lastMark }),
+      () => {}, // no hint: the client resumes from its own last packet, as socket.io would
+    );
     return persist({ ...session, data: { ...session.data, ledger: carried } });
   };
 
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
     const cut = offset.lastIndexOf('~');
-    const base = cut === -1 ? offset : offset.slice(0, cut);
+    const hint = await hints.take(pid);
+    // A client that had everything written to it resumes from the seed planted at the drop;
+    // one that missed logged packets, from its own last packet.
+    const caughtUp =
+      hint !== null && (cut === -1 ? offset === hint.awayFrom : hint.lastMark < Number(offset.slice(cut + 1)));
+    const base = caughtUp ? hint.seed : cut === -1 ? offset : offset.slice(0, cut);
     const session = await restore(pid, base);
     if (!session) return session;
     const { ledger: carried, ...data } = session.data as { ledger?: Ledger };
