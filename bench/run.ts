@@ -73,6 +73,7 @@ const scenarios: Record<string, Scenario> = {
     metrics: [
       ...['p50_ms', 'p95_ms', 'offer_ms', 'answer_ms', 'candidate_ms', 'connected_ms'],
       ...['msgs_per_call', 'caller_candidate_msgs', 'callee_candidate_msgs', 'failed_calls'],
+      ...['caller_offered_calls', 'p50_caller_offered_ms', 'p50_callee_offered_ms'],
     ],
     run: (s) => callSetup(s, Number(values.calls)),
   },

@@ -80,6 +80,8 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
     const callee = subject === 'direct' ? null : await open('callee');
     const caller = await open('caller');
     const totals: number[] = [];
+    /** Connect → first frame, split by which page made the offer (perfect negotiation picks it by id). */
+    const byOfferer: Record<'caller' | 'callee', number[]> = { caller: [], callee: [] };
     const timelines: Timeline[] = [];
     const signals: number[] = [];
     const candidateMsgs: Array<[number, number]> = [];
@@ -118,6 +120,8 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
         frame: timeline.frame! - t0,
       });
       totals.push(timeline.frame! - t0);
+      const callerOffered = (timeline.offer ?? Infinity) <= (calleeTimeline.offer ?? Infinity);
+      byOfferer[callerOffered ? 'caller' : 'callee'].push(timeline.frame! - t0);
       const [callerSignals, callerCandidates] = countSignals(mode, mine);
       const [calleeSignals, calleeCandidates] = countSignals(mode, theirs);
       signals.push(callerSignals + calleeSignals);
@@ -139,6 +143,9 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
       caller_candidate_msgs: med(candidateMsgs.map((c) => c[0])),
       callee_candidate_msgs: med(candidateMsgs.map((c) => c[1])),
       failed_calls: failed,
+      caller_offered_calls: byOfferer.caller.length,
+      p50_caller_offered_ms: med(byOfferer.caller),
+      p50_callee_offered_ms: med(byOfferer.callee),
     };
   } finally {
     await browser.close();
