@@ -22,6 +22,11 @@
  * in a cluster), so a client may come back on any node. A link that dies with more signals in flight
  * than are kept is not resumed: the client starts a new session (the SDK rejoins), and never carries
  * on with a silent gap.
+ *
+ * One more thing socket.io alone cannot do: resume a client whose last packet its log has let go of
+ * (a peer of a quiet call whose link blips). When a link drops, a hint beside the session says
+ * whether the client had everything written to it, with a seed planted at that moment; such a
+ * client resumes from the seed.
  */
 import type { SignalEvent } from '../protocol/index.js';
 import type { RedisClient } from './capacity.js';
