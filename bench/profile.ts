@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- profile <server>`: the relay-throughput load against one server running under
- * `node --cpu-prof`, then the functions that took the most CPU, by self and by inclusive time.
+ * `npm run bench -- profile <server> [--load echo|calls]`: the relay-throughput load (or the
+ * call-rate load) against one server running under `node --cpu-prof`, then the functions that took
+ * the most CPU, by self and by inclusive time.
  * The `.cpuprofile` stays in bench/results/profiles/ for a flame graph (Chrome DevTools'
  * Performance panel, or speedscope, open it as is).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { ServerKind } from './drivers.js';
 import { sleep, startServer } from './lib.js';
+import { callLoad } from './scenarios/call-rate.js';
 import { echoLoad } from './scenarios/relay.js';
 
 interface ProfileNode {
@@ -52,10 +54,10 @@ export function summarize(file: string, top = 25): string {
   return `self time:\n${rows(self)}\n\ninclusive time:\n${rows(inclusive)}`;
 }
 
-export async function profile(kind: ServerKind): Promise<string> {
+export async function profile(kind: ServerKind, loadName: 'echo' | 'calls' = 'echo'): Promise<string> {
   const dir = 'bench/results/profiles';
   const server = await startServer(kind, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-  const load = await echoLoad(kind, server.port);
+  const load = loadName === 'calls' ? await callLoad(kind, server.port) : await echoLoad(kind, server.port);
   await sleep(10_000);
   load.stop();
   const exited = new Promise((resolve) => server.proc.once('exit', resolve));

@@ -4,7 +4,8 @@
  * and this load generator to core 1; prints a table of medians with ratios to the scenario's
  * baseline, and writes the raw runs to bench/results/<scenario>-<time>.json.
  * `npm run bench -- chart` draws the latest result of every scenario into docs/images/benchmarks.svg;
- * `npm run bench -- profile <server>` profiles one server under the relay-throughput load.
+ * `npm run bench -- profile <server> [--load echo|calls]` profiles one server under the relay-throughput
+ * (or call-rate) load.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ const { positionals, values } = parseArgs({
     conns: { type: 'string', default: '1000,5000,15000' },
     hold: { type: 'string', default: '60' },
     calls: { type: 'string', default: '20' },
+    load: { type: 'string', default: 'echo' },
   },
 });
 
@@ -86,7 +88,8 @@ const scenarios: Record<string, Scenario> = {
 
 const name = positionals[0];
 if (name === 'profile') {
-  console.log(await profile((positionals[1] ?? 'tsunagu') as ServerKind));
+  const load = values.load === 'calls' ? 'calls' : 'echo';
+  console.log(await profile((positionals[1] ?? 'tsunagu') as ServerKind, load));
   process.exit(0);
 }
 if (name === 'chart') {
@@ -95,7 +98,7 @@ if (name === 'chart') {
 }
 const scenario = scenarios[name];
 if (!scenario) {
-  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}|chart|profile <server>> [--reps 3] [--servers a,b,...]
+  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}|chart|profile <server> [--load echo|calls]> [--reps 3] [--servers a,b,...]
   idle-capacity also takes --conns 1000,5000,15000 and --hold 60 (seconds); call-setup takes --calls 20`);
   process.exit(2);
 }

@@ -29,60 +29,74 @@ function candidatesPerSide(subject: ServerKind): [number, number] {
   return [median(runs.map((r) => r.caller_candidate_msgs)), median(runs.map((r) => r.callee_candidate_msgs))];
 }
 
-export async function callRate(subject: ServerKind): Promise<Record<string, number>> {
+/**
+ * The call-rate load, running until `stop()`: 50 caller/callee pairs setting up calls back to back.
+ * `setups()` counts the setups so far (also drives `npm run bench -- profile <server> --load calls`).
+ */
+export async function callLoad(
+  subject: ServerKind,
+  port: number,
+): Promise<{ setups(): number; messagesPerSetup: number; stop(): void }> {
   const [callerCandidates, calleeCandidates] = candidatesPerSide(subject);
+  let setups = 0;
+  let running = true;
+  const pairs: Array<[Endpoint, Endpoint]> = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const room = `rate-${i}`;
+    pairs.push([await connectPeer(subject, port, `c${i}`, room), await connectPeer(subject, port, `d${i}`, room)]);
+  }
+  for (const [caller, callee] of pairs) {
+    // What each side still waits for before the call is set up.
+    let callerWaits = 0;
+    let calleeWaits = 0;
+    const start = () => {
+      callerWaits = 1 + calleeCandidates; // the answer, the callee's candidates
+      calleeWaits = 1 + callerCandidates; // the offer, the caller's candidates
+      caller.send(callee.id, { description: { type: 'offer', sdp: SDP } });
+      for (let c = 0; c < callerCandidates; c++) caller.send(callee.id, CANDIDATE);
+    };
+    const done = () => {
+      if (callerWaits > 0 || calleeWaits > 0) return;
+      setups++;
+      if (running) start();
+    };
+    callee.onMessage((_from, data) => {
+      if ((data as { description?: unknown }).description) {
+        callee.send(caller.id, { description: { type: 'answer', sdp: SDP } });
+        for (let c = 0; c < calleeCandidates; c++) callee.send(caller.id, CANDIDATE);
+      }
+      calleeWaits--;
+      done();
+    });
+    caller.onMessage(() => {
+      callerWaits--;
+      done();
+    });
+    start();
+  }
+  return {
+    setups: () => setups,
+    messagesPerSetup: 2 + callerCandidates + calleeCandidates,
+    stop() {
+      running = false;
+      for (const [a, b] of pairs) {
+        a.close();
+        b.close();
+      }
+    },
+  };
+}
+
+export async function callRate(subject: ServerKind): Promise<Record<string, number>> {
   return withServer(subject, async (server) => {
-    let setups = 0;
-    let running = true;
-    const pairs: Array<[Endpoint, Endpoint]> = [];
-    for (let i = 0; i < PAIRS; i++) {
-      const room = `rate-${i}`;
-      pairs.push([
-        await connectPeer(subject, server.port, `c${i}`, room),
-        await connectPeer(subject, server.port, `d${i}`, room),
-      ]);
-    }
-    for (const [caller, callee] of pairs) {
-      // What each side still waits for before the call is set up.
-      let callerWaits = 0;
-      let calleeWaits = 0;
-      const start = () => {
-        callerWaits = 1 + calleeCandidates; // the answer, the callee's candidates
-        calleeWaits = 1 + callerCandidates; // the offer, the caller's candidates
-        caller.send(callee.id, { description: { type: 'offer', sdp: SDP } });
-        for (let c = 0; c < callerCandidates; c++) caller.send(callee.id, CANDIDATE);
-      };
-      const done = () => {
-        if (callerWaits > 0 || calleeWaits > 0) return;
-        setups++;
-        if (running) start();
-      };
-      callee.onMessage((_from, data) => {
-        if ((data as { description?: unknown }).description) {
-          callee.send(caller.id, { description: { type: 'answer', sdp: SDP } });
-          for (let c = 0; c < calleeCandidates; c++) callee.send(caller.id, CANDIDATE);
-        }
-        calleeWaits--;
-        done();
-      });
-      caller.onMessage(() => {
-        callerWaits--;
-        done();
-      });
-      start();
-    }
-    const rate = await steadyRate(server, () => setups);
-    running = false;
-    const result = {
+    const load = await callLoad(subject, server.port);
+    const rate = await steadyRate(server, load.setups);
+    load.stop();
+    return {
       setups_per_s: rate.perSecond,
       setups_per_core_s: rate.perCpuSecond,
-      msgs_per_setup: 2 + callerCandidates + calleeCandidates,
+      msgs_per_setup: load.messagesPerSetup,
       server_cpu: rate.cpu,
     };
-    for (const [a, b] of pairs) {
-      a.close();
-      b.close();
-    }
-    return result;
   });
 }
