@@ -21,7 +21,21 @@ export interface ParticipantOptions {
   signal: (payload: SignalPayload) => void;
   /** How long ICE candidates are gathered before they go out together. Default 10 ms; 0 sends each at once. */
   candidateBatchMs?: number;
+  /**
+   * Whether this side makes the first offer: the side that joined, which met the other in its join
+   * ack (the classic caller's role). The other side waits for that offer, so that the joiner's first
+   * remote frame is not held up by a round trip the wrong way.
+   */
+  offerFirst: boolean;
 }
+
+/**
+ * How long the side that does not offer first waits before offering anyway: two peers joining at
+ * once (on two nodes) may each meet the other first by `peer-joined`, and neither would offer.
+ * Long enough that a joiner on a busy machine has sent its offer by then (an offer from both sides
+ * costs a rollback and an ICE restart), short enough for the rare race.
+ */
+export const FIRST_OFFER_FALLBACK_MS = 3_000;
 
 /** The data channel is negotiated out of band (same id on both sides), so neither side must open it first. */
 const DATA_CHANNEL = { label: 'tsunagu', id: 0 };
@@ -39,6 +53,8 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
   #queue: Promise<void> = Promise.resolve();
   #candidates: RTCIceCandidateInit[] = [];
   #candidateTimer: ReturnType<typeof setTimeout> | null = null;
+  #offerFirst: boolean;
+  #firstOfferTimer: ReturnType<typeof setTimeout> | null = null;
   #outbox: string[] = [];
   #senders = new Map<MediaStreamTrack, RTCRtpSender>();
   #stats?: StatsSnapshot;
@@ -66,21 +82,21 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
       }
     };
 
-    this.pc.onnegotiationneeded = async () => {
-      // The first offer of a pair is the impolite side's: both offering at once is legal, but it
-      // costs a rollback, and Chromium sometimes gathers no candidates after one. The browser
-      // fires negotiationneeded again once the first exchange is done, if we still need it.
-      if (this.polite && this.pc.currentRemoteDescription === null) return;
-      try {
-        this.#makingOffer = true;
-        await this.pc.setLocalDescription();
-        this.#options.signal({ description: this.pc.localDescription!.toJSON() });
-      } catch (err) {
-        if (!this.#closed) console.warn(`tsunagu: offer to ${this.id} failed`, err);
-      } finally {
-        this.#makingOffer = false;
-      }
+    this.#offerFirst = options.offerFirst;
+    this.pc.onnegotiationneeded = () => {
+      // The first offer of a pair is one side's only: both offering at once is legal, but it costs
+      // a rollback, and Chromium sometimes gathers no candidates after one. The browser fires
+      // negotiationneeded again once the first exchange is done, if we still need it.
+      if (!this.#offerFirst && this.pc.currentRemoteDescription === null) return;
+      void this.#offer();
     };
+    if (!this.#offerFirst) {
+      this.#firstOfferTimer = setTimeout(() => {
+        if (this.#closed || this.pc.currentRemoteDescription !== null || this.pc.signalingState !== 'stable') return;
+        this.#offerFirst = true;
+        void this.#offer();
+      }, FIRST_OFFER_FALLBACK_MS);
+    }
     this.pc.onicecandidate = ({ candidate }) => {
       if (candidate) this.#queueCandidate(candidate.toJSON());
     };
@@ -95,6 +111,18 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
       if (state === 'failed') this.pc.restartIce();
       this.emit('connection-state', state);
     };
+  }
+
+  async #offer(): Promise<void> {
+    try {
+      this.#makingOffer = true;
+      await this.pc.setLocalDescription();
+      this.#options.signal({ description: this.pc.localDescription!.toJSON() });
+    } catch (err) {
+      if (!this.#closed) console.warn(`tsunagu: offer to ${this.id} failed`, err);
+    } finally {
+      this.#makingOffer = false;
+    }
   }
 
   get connectionState(): RTCPeerConnectionState {
@@ -191,6 +219,7 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#candidateTimer) clearTimeout(this.#candidateTimer);
+    if (this.#firstOfferTimer) clearTimeout(this.#firstOfferTimer);
     this.#channel.close();
     this.pc.close();
   }

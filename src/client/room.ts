@@ -58,7 +58,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
       this.#unsubscribe.push(() => client.off(event, fn as never));
     };
     on('joined', (result) => this.#sync(result));
-    on('peer-joined', (peer) => this.#add(peer));
+    on('peer-joined', (peer) => this.#add(peer, false));
     on('peer-left', ({ id }) => this.#remove(id));
     on('peer-reconnecting', ({ id }) => {
       const participant = this.participants.get(id);
@@ -73,7 +73,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
       // The server relays only within our room, so a sender we have not met yet is a peer whose
       // offer overtook its presence (it joined while our own join was in flight): meet it now,
       // or its offer is lost and the pair never connects.
-      if (!this.participants.has(from)) this.#add({ id: from, name: null });
+      if (!this.participants.has(from)) this.#add({ id: from, name: null }, false);
       void this.participants.get(from)?.handleSignal(data);
     });
   }
@@ -150,10 +150,11 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     this.#iceServers = result.iceServers;
     const present = new Set(result.peers.map((p) => p.id));
     for (const id of this.participants.keys()) if (!present.has(id)) this.#remove(id);
-    for (const peer of result.peers) this.#add(peer);
+    // We joined: we met them in our ack, and make the first offer; they wait for it.
+    for (const peer of result.peers) this.#add(peer, true);
   }
 
-  #add(peer: PeerInfo): void {
+  #add(peer: PeerInfo, offerFirst: boolean): void {
     // Our id is the socket's, known from the moment it connects: no need to wait for the join ack.
     const selfId = this.client.id;
     if (!this.#active || selfId === undefined || peer.id === selfId) return;
@@ -168,6 +169,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
       selfId,
       rtcConfig,
       candidateBatchMs: this.#options.candidateBatchMs,
+      offerFirst,
       signal: (data) => {
         this.emit('signal-log', { direction: 'sent', peer: peer.id, data });
         this.client.signal(peer.id, data).catch(() => {
