@@ -108,6 +108,15 @@ export async function connectPeer(
   };
 }
 
+/** The bytes of the frame `kind`'s client sends to carry `data` to `to` (what call-setup measures). */
+export function frameBytes(kind: ServerKind, to: string, data: unknown): number {
+  const frame =
+    kind === 'peerjs' || kind === 'tsunagu-peerjs'
+      ? JSON.stringify({ type: 'CANDIDATE', dst: to, payload: data })
+      : `42${JSON.stringify(['signal', { to, data }])}`;
+  return Buffer.byteLength(frame);
+}
+
 /** A realistic ICE candidate message (~200 bytes). */
 export const CANDIDATE = {
   candidates: [

@@ -19,7 +19,7 @@ function client(): SignalingClient {
 
 function nextEvent<T>(
   c: SignalingClient,
-  event: 'peer-joined' | 'signal' | 'joined' | 'peer-left' | 'peer-reconnecting' | 'peer-resumed',
+  event: 'peer-joined' | 'signal' | 'joined' | 'peer-left' | 'peer-reconnecting' | 'peer-resumed' | 'error',
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within 5 s`)), 5000);
@@ -53,6 +53,30 @@ describe('SignalingClient', () => {
       return true;
     });
     await assert.rejects(alice.join('not a room'), { code: 'bad-request' });
+  });
+
+  it('send() relays without an answer from the server; a refused one comes back as an error event', async () => {
+    const [alice, bob] = [client(), client()];
+    await alice.join('sdk-send');
+    const b = await bob.join('sdk-send');
+    // Every packet the server writes to alice from here on.
+    const written: string[] = [];
+    alice.socket.io.engine.on('packet', ({ type, data }: { type: string; data?: unknown }) => {
+      if (type === 'message') written.push(String(data));
+    });
+    const got = nextEvent<SignalEvent>(bob, 'signal');
+    alice.send(b.self.id, { hello: 2 });
+    assert.deepEqual((await got).data, { hello: 2 });
+    // An acked signal after it: its answer is the first thing written back, nothing before it.
+    await alice.signal(b.self.id, 'marker');
+    assert.equal(written.length, 1, written.join(' | '));
+    assert.match(written[0], /^3\d+\[\{"ok":true\}\]$/);
+
+    const refused = nextEvent<SignalingError>(alice, 'error');
+    alice.send('nobody', 1);
+    const err = await refused;
+    assert.ok(err instanceof SignalingError);
+    assert.equal(err.code, 'peer-not-found');
   });
 
   it('a join over capacity rejects with room-full', async () => {

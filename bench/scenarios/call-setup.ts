@@ -33,19 +33,29 @@ async function hostPage(): Promise<{ url: string; close(): void }> {
 }
 
 /** Signaling messages among frames a page sent: [all signals, candidate messages]. */
-function countSignals(mode: string, frames: string[]): [number, number] {
+/**
+ * The signals among a page's frames: how many, how many carried only candidates, and the size of
+ * each frame (`sizes`), by what it carried — so that call-rate can send what each client sends.
+ */
+function countSignals(
+  mode: string,
+  frames: string[],
+  sizes: { description: number[]; candidates: number[] },
+): [number, number] {
   let signals = 0;
   let candidates = 0;
   for (const frame of frames) {
+    let description: boolean;
     if (mode === 'peerjs') {
       const type = (JSON.parse(frame) as { type: string }).type;
       if (!['OFFER', 'ANSWER', 'CANDIDATE'].includes(type)) continue;
-      signals++;
-      if (type === 'CANDIDATE') candidates++;
+      description = type !== 'CANDIDATE';
     } else if (/^42\d*\["(signal|message)"/.test(frame)) {
-      signals++;
-      if (!/"(description|sdp)"/.test(frame)) candidates++;
-    }
+      description = /"(description|sdp)"/.test(frame);
+    } else continue;
+    signals++;
+    if (!description) candidates++;
+    (description ? sizes.description : sizes.candidates).push(Buffer.byteLength(frame));
   }
   return [signals, candidates];
 }
@@ -85,6 +95,7 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
     const timelines: Timeline[] = [];
     const signals: number[] = [];
     const candidateMsgs: Array<[number, number]> = [];
+    const sizes = { description: [] as number[], candidates: [] as number[] };
     let failed = 0;
     for (let i = 0; i < calls + 1; i++) {
       await callee?.evaluate(() => window.bench.count());
@@ -122,8 +133,8 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
       totals.push(timeline.frame! - t0);
       const callerOffered = (timeline.offer ?? Infinity) <= (calleeTimeline.offer ?? Infinity);
       byOfferer[callerOffered ? 'caller' : 'callee'].push(timeline.frame! - t0);
-      const [callerSignals, callerCandidates] = countSignals(mode, mine);
-      const [calleeSignals, calleeCandidates] = countSignals(mode, theirs);
+      const [callerSignals, callerCandidates] = countSignals(mode, mine, sizes);
+      const [calleeSignals, calleeCandidates] = countSignals(mode, theirs, sizes);
       signals.push(callerSignals + calleeSignals);
       candidateMsgs.push([callerCandidates, calleeCandidates]);
     }
@@ -142,6 +153,8 @@ export async function callSetup(subject: string, calls: number): Promise<Record<
       msgs_per_call: med(signals),
       caller_candidate_msgs: med(candidateMsgs.map((c) => c[0])),
       callee_candidate_msgs: med(candidateMsgs.map((c) => c[1])),
+      description_msg_bytes: med(sizes.description),
+      candidate_msg_bytes: med(sizes.candidates),
       failed_calls: failed,
       caller_offered_calls: byOfferer.caller.length,
       p50_caller_offered_ms: med(byOfferer.caller),

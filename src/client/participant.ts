@@ -2,6 +2,11 @@
  * One remote participant of a mesh room: its RTCPeerConnection, negotiated the "perfect negotiation"
  * way (so simultaneous offers never deadlock), with trickle ICE, an ICE restart when the connection
  * fails, and a data channel for app messages.
+ *
+ * Signals go out in as few messages as the timing allows: a description waits for its first
+ * candidates (a pass of gathering, up to `candidateBatchMs`) and carries them in its SDP;
+ * candidates gathered after that go out in batches. When host candidates are all a call needs (a
+ * LAN, loopback), the call is set up by two signals: the offer and the answer.
  */
 import { Emitter } from '@socket.io/component-emitter';
 import { isPolite, isSignalPayload, type SignalPayload } from './negotiation.js';
@@ -19,7 +24,11 @@ export interface ParticipantOptions {
   rtcConfig: RTCConfiguration;
   /** Sends a payload to this participant through the signaling server. */
   signal: (payload: SignalPayload) => void;
-  /** How long ICE candidates are gathered before they go out together. Default 10 ms; 0 sends each at once. */
+  /**
+   * How long ICE candidates are gathered before they go out together — in the description's SDP
+   * for the first ones, then as a `candidates` batch; gathering complete sends what there is at
+   * once. Default 10 ms; 0 sends each description and candidate at once.
+   */
   candidateBatchMs?: number;
   /**
    * Whether this side makes the first offer: the side that joined, which met the other in its join
@@ -37,6 +46,13 @@ export interface ParticipantOptions {
  */
 export const FIRST_OFFER_FALLBACK_MS = 3_000;
 
+/**
+ * How long a description waits after its first candidate: one pass of gathering (every interface,
+ * every m-line) announces its candidates within a fraction of a millisecond; the next (TCP, relay)
+ * comes tens of milliseconds later and is trickled.
+ */
+const GATHERING_PASS_MS = 2;
+
 /** The data channel is negotiated out of band (same id on both sides), so neither side must open it first. */
 const DATA_CHANNEL = { label: 'tsunagu', id: 0 };
 
@@ -53,6 +69,8 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
   #queue: Promise<void> = Promise.resolve();
   #candidates: RTCIceCandidateInit[] = [];
   #candidateTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A local description waiting for its first candidates, which will ride in its SDP. */
+  #describing: 'offer' | 'answer' | null = null;
   #offerFirst: boolean;
   #firstOfferTimer: ReturnType<typeof setTimeout> | null = null;
   #outbox: string[] = [];
@@ -98,7 +116,9 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
       }, FIRST_OFFER_FALLBACK_MS);
     }
     this.pc.onicecandidate = ({ candidate }) => {
+      // null: gathering is complete, nothing is worth waiting for.
       if (candidate) this.#queueCandidate(candidate.toJSON());
+      else this.#flushCandidates();
     };
     this.pc.ontrack = ({ track, streams }) => {
       const stream = streams[0] ?? new MediaStream([track]);
@@ -117,7 +137,7 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
     try {
       this.#makingOffer = true;
       await this.pc.setLocalDescription();
-      this.#options.signal({ description: this.pc.localDescription!.toJSON() });
+      this.#describe('offer');
     } catch (err) {
       if (!this.#closed) console.warn(`tsunagu: offer to ${this.id} failed`, err);
     } finally {
@@ -149,7 +169,7 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
       await this.pc.setRemoteDescription(description); // rolls back our own offer when polite
       if (description.type === 'offer') {
         await this.pc.setLocalDescription();
-        this.#options.signal({ description: this.pc.localDescription!.toJSON() });
+        this.#describe('answer');
         // After a rollback Chromium may never emit candidates for the transport it reused;
         // an ICE restart gathers afresh, at the cost of one more offer/answer.
         if (collision) this.pc.restartIce();
@@ -166,17 +186,55 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
     }
   }
 
+  /**
+   * Sends the local description just set, once its first candidates are in it. The browser adds
+   * each candidate to the local description's SDP before announcing it, so candidates queued by
+   * then need no message of their own.
+   */
+  #describe(type: 'offer' | 'answer'): void {
+    const wait = this.#options.candidateBatchMs ?? 10;
+    // One still waiting goes first, as it is: an answer followed at once by our own offer (an ICE
+    // restart after glare) must not be lost behind it.
+    if (this.#describing !== null) this.#flushCandidates();
+    this.#describing = type;
+    this.#candidates.length = 0; // gathered earlier: in this description too
+    if (wait <= 0 || this.pc.iceGatheringState === 'complete') return this.#flushCandidates();
+    this.#flushIn(wait);
+  }
+
   #queueCandidate(candidate: RTCIceCandidateInit): void {
     this.#candidates.push(candidate);
     const wait = this.#options.candidateBatchMs ?? 10;
     if (wait <= 0) return this.#flushCandidates();
-    this.#candidateTimer ??= setTimeout(() => this.#flushCandidates(), wait);
+    // A description waits for the first pass of gathering, not for the whole window.
+    if (this.#describing !== null && this.#candidates.length === 1) this.#flushIn(Math.min(wait, GATHERING_PASS_MS));
+    else this.#candidateTimer ??= setTimeout(() => this.#flushCandidates(), wait);
+  }
+
+  #flushIn(ms: number): void {
+    if (this.#candidateTimer) clearTimeout(this.#candidateTimer);
+    this.#candidateTimer = setTimeout(() => this.#flushCandidates(), ms);
   }
 
   #flushCandidates(): void {
     if (this.#candidateTimer) clearTimeout(this.#candidateTimer);
     this.#candidateTimer = null;
-    if (this.#candidates.length === 0 || this.#closed) return;
+    if (this.#closed) return;
+    const describing = this.#describing;
+    if (describing !== null) {
+      this.#describing = null;
+      this.#candidates.length = 0; // in the description
+      // An offer rolled back meanwhile (the other side's offer won) is not sent: our answer is.
+      const description =
+        describing === 'offer'
+          ? this.pc.signalingState === 'have-local-offer'
+            ? this.pc.pendingLocalDescription
+            : null
+          : this.pc.currentLocalDescription;
+      if (description?.type === describing) this.#options.signal({ description: description.toJSON() });
+      return;
+    }
+    if (this.#candidates.length === 0) return;
     this.#options.signal({ candidates: this.#candidates.splice(0) });
   }
 

@@ -172,9 +172,8 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
       offerFirst,
       signal: (data) => {
         this.emit('signal-log', { direction: 'sent', peer: peer.id, data });
-        this.client.signal(peer.id, data).catch(() => {
-          // The peer left while this was in flight; its peer-left closes the connection.
-        });
+        // Unacknowledged: a peer that left while this was in flight is closed by its peer-left.
+        this.client.send(peer.id, data);
       },
     });
     participant.on('track', (track, stream) => this.emit('track', participant, track, stream));

@@ -14,6 +14,7 @@ import type {
   ServerToClientEvents,
   SignalEvent,
 } from '../protocol/events.js';
+import type { SignalRequest } from '../protocol/schemas.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -38,7 +39,7 @@ export interface SignalingClientEvents {
   /** After every successful join, including the automatic one after a reconnect. */
   joined: (result: JoinResult) => void;
   'connection-state': (state: ConnectionState) => void;
-  /** An error that belongs to no request, e.g. a failed automatic rejoin. */
+  /** An error that belongs to no request: a failed automatic rejoin, or a `send()` the server refused. */
   error: (error: SignalingError) => void;
 }
 
@@ -65,6 +66,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents, SignalingCli
     this.socket.on('peer-reconnecting', (event) => this.emit('peer-reconnecting', event));
     this.socket.on('peer-resumed', (event) => this.emit('peer-resumed', event));
     this.socket.on('signal', (event) => this.emit('signal', event));
+    // The server's answer to an event sent without an ack (send()) when it failed.
+    this.socket.on('error', ({ code, message }) => this.emit('error', new SignalingError(code, message)));
     // Leaving the page is leaving the room, now: not a dropped link that the others wait for.
     globalThis.addEventListener?.('pagehide', () => this.socket.disconnect());
     this.socket.on('connect', () => {
@@ -106,6 +109,16 @@ export class SignalingClient extends Emitter<SignalingClientEvents, SignalingCli
   /** Sends `data` to one peer of the room; resolves once the server has relayed it. */
   async signal(to: string, data: unknown): Promise<void> {
     await this.#request('signal', { to, data });
+  }
+
+  /**
+   * Sends `data` to one peer without waiting for the server: it answers only a failure (the peer
+   * gone, a limit), as this client's `error` event. A signal then costs the server one frame, not
+   * a frame each way — what the Room sends its offers, answers and candidates with.
+   */
+  send(to: string, data: unknown): void {
+    if (this.#state === 'closed') return;
+    this.socket.emit('signal', { to, data } as SignalRequest);
   }
 
   close(): void {
