@@ -111,7 +111,8 @@ export function defineHandler<S extends z.ZodType, R extends object>(
   ctx: HandlerContext,
   event: string,
   schema: S,
-  fn: (socket: IoSocket, payload: z.infer<S>) => Result<R> | Promise<Result<R>>,
+  /** `original`: the payload as it arrived, before the schema made its own copy. */
+  fn: (socket: IoSocket, payload: z.infer<S>, original: unknown) => Result<R> | Promise<Result<R>>,
 ): SharedListener {
   const { log, metrics, config } = ctx;
   const reply = (socket: IoSocket, result: Result<R>, ack: AckFn | undefined, started: number): void => {
@@ -144,7 +145,7 @@ export function defineHandler<S extends z.ZodType, R extends object>(
       return reply(this, protocolError('bad-request', `${event}: ${describeIssues(parsed.error)}`), ack, started);
     }
     try {
-      const result = fn(this, parsed.data);
+      const result = fn(this, parsed.data, args[0]);
       if (result instanceof Promise) {
         result.then(
           (r) => reply(this, r, ack, started),

@@ -30,6 +30,7 @@
  */
 import type { SignalEvent } from '../protocol/index.js';
 import type { RedisClient } from './capacity.js';
+import { signalPacket } from './signal-text.js';
 import type { IoServer, IoSocket } from './types.js';
 
 /** Signals kept per socket: more than a newcomer to a full room is sent at once (~20), little memory per peer. */
@@ -106,8 +107,11 @@ function dataOf(kept: Kept): unknown[] {
 }
 
 export interface Resume {
-  /** Writes a signal to a connected socket of this node, and keeps it until it cannot be missed. */
-  deliver(socket: IoSocket, signal: SignalEvent): void;
+  /**
+   * Writes a signal to a connected socket of this node, and keeps it until it cannot be missed.
+   * `dataText`: `signal.data` as its sender wrote it, if known (signal-text.ts).
+   */
+  deliver(socket: IoSocket, signal: SignalEvent, dataText?: string): void;
   /** A new connection: what is logged for it is noted; a resumed one takes its ledger back. */
   attach(socket: IoSocket): void;
   close(): void;
@@ -211,7 +215,14 @@ export async function setUpResume(
   redis: RedisClient | null,
 ): Promise<Resume> {
   if (window === 0) {
-    return { deliver: (socket, signal) => socket.emit('signal', signal), attach() {}, close() {} };
+    return {
+      deliver(socket, signal, dataText) {
+        if (dataText === undefined) return void socket.emit('signal', signal);
+        (socket as unknown as Writer).client.writeToEngine([signalPacket(signal.from, dataText)], PRE_ENCODED);
+      },
+      attach() {},
+      close() {},
+    };
   }
   const adapter = io.of('/').adapter as unknown as SessionAdapter;
   const { encoder } = io;
@@ -334,12 +345,16 @@ export async function setUpResume(
   };
 
   return {
-    deliver(socket, signal) {
+    deliver(socket, signal, dataText) {
       const ledger = ledgerOf(socket);
       const base = (ledger.lastTick ?? 0) > seed.tick ? ledger.last : seed.offset;
       const seq = ++ledger.seq;
-      const data: unknown[] = ['signal', signal, `${base}~${seq}`];
-      const encoded = encoder.encode({ type: 2, nsp: '/', data }) as unknown[];
+      const offset = `${base}~${seq}`;
+      const data: unknown[] = ['signal', signal, offset];
+      const encoded =
+        dataText === undefined
+          ? (encoder.encode({ type: 2, nsp: '/', data }) as unknown[])
+          : [signalPacket(signal.from, dataText, offset)];
       ledger.touched = now;
       const kept = encoded.length === 1 && typeof encoded[0] === 'string' ? keep(encoded[0]) : data;
       if (ledger.kept.push(kept) > KEPT_SIGNALS) ledger.kept.shift();

@@ -8,6 +8,7 @@ import { signalKind } from './metrics.js';
 import type { Capacity } from './capacity.js';
 import type { Presence } from './presence.js';
 import type { Resume } from './resume.js';
+import { signalDataText } from './signal-text.js';
 import { iceServersFor } from './turn.js';
 import type { IoServer, IoSocket } from './types.js';
 
@@ -81,15 +82,16 @@ export function signalingHandlers(ctx: HandlerContext, deps: SignalingDeps) {
   });
 
   // The hot path: map lookups, a field compare and one write. No fetchSockets(), no awaits, no Redis
-  // round trip: a peer on this node gets the packet directly (kept in its ledger, see resume.ts); one
+  // round trip: a peer on this node gets the packet directly, `data` as its sender's text
+  // (signal-text.ts), kept in its ledger (resume.ts); one
   // elsewhere (another node, or away and resumable) through its room of one, which the adapter
   // forwards and socket.io's recovery replays.
-  const signal = defineHandler(ctx, 'signal', schemas.signalRequest, (socket, { to, data }) => {
+  const signal = defineHandler(ctx, 'signal', schemas.signalRequest, (socket, { to, data }, original) => {
     const room = socket.data.room;
     if (room === null) return protocolError('not-in-room', 'signal: join a room first');
     const target = to === socket.id ? null : presence.locate(room, to);
     if (target === null) return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
-    if (target.at === 'here') resume.deliver(target.socket, { from: socket.id, data });
+    if (target.at === 'here') resume.deliver(target.socket, { from: socket.id, data }, signalDataText(original));
     else io.to(peerKey(room, to)).emit('signal', { from: socket.id, data });
     metrics.signal(signalKind(data));
     return OK;

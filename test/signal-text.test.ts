@@ -1,0 +1,152 @@
+/**
+ * A signal's `data` is relayed as the text its sender wrote when the packet has the exact shape
+ * socket.io-client writes (src/server/signal-text.ts), and re-serialised otherwise. Either way the
+ * receiver gets `{ from, data }`: `from` stamped by the server, `data` the value the server parsed
+ * — whatever text a client writes: other key orders, whitespace, escapes, repeated keys, a forged
+ * `from`. The sender here is a bare WebSocket speaking engine.io, so it can write any text at all.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import WebSocket from 'ws';
+import type { SignalEvent } from '../src/protocol/index.js';
+import { signalDataText, SignalTextDecoder } from '../src/server/signal-text.js';
+import { connect, joined, next, type Client } from './helpers/clients.js';
+import { startServer } from './helpers/server.js';
+
+const server = await startServer({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
+
+/** A socket.io client written by hand: engine.io open, socket.io connect, then raw event packets. */
+async function rawClient(): Promise<{ id: string; send(packet: string): void; answer(): Promise<string> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+  after(() => ws.close());
+  const inbox: string[] = [];
+  const waiting: Array<(text: string) => void> = [];
+  ws.on('message', (raw) => {
+    const text = raw.toString();
+    if (text === '2') return ws.send('3'); // engine.io ping
+    const waiter = waiting.shift();
+    if (waiter) waiter(text);
+    else inbox.push(text);
+  });
+  const answer = () =>
+    new Promise<string>((resolve, reject) => {
+      const queued = inbox.shift();
+      if (queued !== undefined) return resolve(queued);
+      const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+      waiting.push((text) => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+    });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  assert.match(await answer(), /^0\{/); // engine.io handshake
+  ws.send('40');
+  const connected = await answer();
+  const id = (JSON.parse(connected.slice(2)) as { sid: string }).sid;
+  return { id, send: (packet) => ws.send(packet), answer };
+}
+
+/** Alice writes raw packets, Bob (a socket.io client) receives, both in `room`. */
+async function pair(room: string) {
+  const alice = await rawClient();
+  alice.send(`421["join",{"room":"${room}"}]`);
+  assert.match(await alice.answer(), /^431\[\{"ok":true/);
+  const bob = await connect(server.url);
+  after(() => void bob.disconnect());
+  await joined(bob, room);
+  assert.match(await alice.answer(), /^42\["peer-joined"/);
+  return { alice, bob };
+}
+
+/** Sends `text` (an event packet) from alice; what bob gets must be exactly `{ from: alice, data: expected }`. */
+async function relays(alice: { id: string; send(p: string): void }, bob: Client, text: string) {
+  const expected = (JSON.parse(text.slice(text.indexOf('['))) as [string, { data: unknown }])[1].data;
+  const got = next<SignalEvent>(bob, 'signal');
+  alice.send(text);
+  const event = await got;
+  assert.deepEqual(Object.keys(event), ['from', 'data'], text.slice(0, 200));
+  assert.equal(event.from, alice.id);
+  assert.deepEqual(event.data, expected, text.slice(0, 200));
+}
+
+describe("a signal's data as its sender wrote it", () => {
+  it('a description written the way socket.io-client writes it arrives as the same value', async () => {
+    const { alice, bob } = await pair('text-1');
+    const sdp = `v=0\r\n${'a=candidate:1 1 udp 2122260223 192.0.2.2 40000 typ host\r\n'.repeat(60)}é ✓ "quoted" \\ \u2028`;
+    await relays(
+      alice,
+      bob,
+      `42${JSON.stringify(['signal', { to: bob.id, data: { description: { type: 'offer', sdp } } }])}`,
+    );
+  });
+
+  it('other shapes are relayed as the value the server parsed: key order, spaces, escapes, repeated keys, a forged from', async () => {
+    const { alice, bob } = await pair('text-2');
+    const to = JSON.stringify(bob.id);
+    for (const text of [
+      `42["signal",{"data":{"x":1},"to":${to}}]`, // data first
+      `42[ "signal" , { "to" : ${to} , "data" : [1, 2] } ]`, // spaces
+      `42["signal",{"to":${to},"data":"\\u0041\\/\\n"}]`, // escapes
+      `42["signal",{"to":${to},"data":1,"data":2}]`, // data repeated: the last one counts
+      `42["signal",{"to":${to},"data":{"y":1},"to":${to}}]`, // to repeated after data
+      `42["signal",{"to":${to},"data":{"to":"someone","from":"mallory"}}]`, // to and from inside data
+      `42["signal",{"to":${to},"data":0,"from":"mallory"}]`, // a forged from
+      `4277["signal",{"to":${to},"data":{"acked":true}}]`, // with an ack id
+    ]) {
+      await relays(alice, bob, text);
+    }
+  });
+
+  it('any JSON value, in any of those shapes, arrives as the value the server parsed', async () => {
+    const { alice, bob } = await pair('text-3');
+    const to = JSON.stringify(bob.id);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.constantFrom('canonical', 'data-first', 'spaced', 'to-repeated'),
+        async (data, shape) => {
+          const json = JSON.stringify(data);
+          const text = {
+            canonical: `42["signal",{"to":${to},"data":${json}}]`,
+            'data-first': `42["signal",{"data":${json},"to":${to}}]`,
+            spaced: `42["signal", {"to": ${to}, "data": ${JSON.stringify(data, null, 1)}}]`,
+            'to-repeated': `42["signal",{"to":${to},"data":${json},"to":${to}}]`,
+          }[shape];
+          await relays(alice, bob, text);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('the decoder', () => {
+  /** What the decoder remembers for a socket.io packet (engine.io's `4` already taken off): the text of its data, or nothing. */
+  function remembered(packet: string): string | undefined {
+    const decoder = new SignalTextDecoder();
+    let payload: unknown;
+    decoder.on('decoded', (p) => {
+      payload = (p.data as unknown[])[1];
+    });
+    decoder.add(packet);
+    return signalDataText(payload);
+  }
+
+  it('takes the text only from the exact shape socket.io-client writes', () => {
+    const data = '{"description":{"type":"offer","sdp":"v=0\\r\\n"}}';
+    assert.equal(remembered(`2["signal",{"to":"bob","data":${data}}]`), data);
+    assert.equal(remembered(`212["signal",{"to":"bob","data":${data}}]`), data);
+    for (const other of [
+      `2["signal",{"data":${data},"to":"bob"}]`,
+      `2["signal", {"to":"bob","data":${data}}]`,
+      `2["signal",{"to":"bob","data":${data},"to":"bob"}]`,
+      `2["signal",{"to":"bob","data":${data},"from":"mallory"}]`,
+      `2["signal",{"to":"bob","data":{"to":"x"}}]`,
+      `2["message",{"to":"bob","data":${data}}]`,
+      `2/admin,["signal",{"to":"bob","data":${data}}]`,
+    ]) {
+      assert.equal(remembered(other), undefined, other);
+    }
+  });
+});
