@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ErrorEvent } from '../src/protocol/index.js';
 import { connect, joined, next, record, request, settle } from './helpers/clients.js';
+import { rawClient } from './helpers/raw-client.js';
 import { startServer } from './helpers/server.js';
 
 const server = await startServer();
@@ -109,6 +110,29 @@ describe('malformed payloads', () => {
     assert.deepEqual(
       otherSaw.map((e) => e.args[0]),
       [{ from: big.id, data: 'small' }],
+    );
+  });
+
+  it('a message over the limit is refused even when a small one is read with it (pipelined)', async () => {
+    const sender = await rawClient(server.port);
+    sender.send(`421["join",{"room":"size-3"}]`);
+    assert.match(await sender.answer(), /^431\[\{"ok":true/);
+    const other = await connect(server.url);
+    await joined(other, 'size-3');
+    assert.match(await sender.answer(), /^42\["peer-joined"/);
+    const otherSaw = record(other);
+    const to = JSON.stringify(other.id);
+    // Both decoded before either is handled: each must be judged by its own size.
+    sender.sendTogether(
+      `422["signal",{"to":${to},"data":"${'x'.repeat(server.config.maxPayload + 1)}"}]`,
+      `423["signal",{"to":${to},"data":"small"}]`,
+    );
+    assert.match(await sender.answer(), /^432\[\{"ok":false,"error":\{"code":"payload-too-large"/);
+    assert.equal(await sender.answer(), '433[{"ok":true}]');
+    await settle(other);
+    assert.deepEqual(
+      otherSaw.map((e) => e.args[0]),
+      [{ from: sender.id, data: 'small' }],
     );
   });
 

@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import { protocolError, type ErrorCode, type Result } from '../protocol/index.js';
 import type { Config } from './config.js';
+import { OversizePayload } from './decoder.js';
 import { TokenBucket } from './limits.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -49,38 +50,17 @@ export function sendError(
   else socket.emit('error', { ...error.error, event });
 }
 
-/** Per-socket gate state, kept on the socket (and its engine connection) under a private key. */
+/** Per-socket gate state, kept on the socket under a private key. */
 const GATE = Symbol('tsunagu.gate');
-interface Gate {
-  bucket: TokenBucket;
-  /**
-   * Size of the last raw packet engine.io handed over (the event being dispatched now): exact when
-   * it may exceed the limit; for a packet short enough to be within it anyway, its length.
-   */
-  packetSize: number;
-}
-type Gated = { [GATE]: Gate };
+type Gated = { [GATE]: { bucket: TokenBucket } };
 
 /**
- * Sets up the gate of a new socket, and answers events no handler knows (`unknown-event`). engine.io
- * hands each raw packet over just before socket.io decodes it, so its size is known before the
- * event is dispatched, without re-serialising the payload.
+ * Sets up the gate of a new socket, and answers events no handler knows (`unknown-event`). An
+ * event over the payload limit reaches its handler with an `OversizePayload` instead of its
+ * payload: the decoder judged it by its own packet (see decoder.ts).
  */
 export function openGate(ctx: HandlerContext, known: ReadonlySet<string>): (socket: IoSocket) => void {
   const { config } = ctx;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: most packets are within the limit by their
-  // length alone, and need no pass over their bytes (an SDP offer is ~4 KB).
-  const surelyWithin = Math.floor(config.maxPayload / 3);
-  function onPacket(this: Gated, packet: { type: string; data?: unknown }): void {
-    if (packet.type !== 'message') return;
-    const data = packet.data as string | Buffer | undefined;
-    this[GATE].packetSize =
-      typeof data !== 'string'
-        ? (data?.length ?? 0)
-        : data.length <= surelyWithin
-          ? data.length
-          : Buffer.byteLength(data);
-  }
   function onAny(this: IoSocket, event: unknown, ...args: unknown[]): void {
     if (typeof event === 'string' && known.has(event)) return;
     const last = args[args.length - 1];
@@ -95,10 +75,7 @@ export function openGate(ctx: HandlerContext, known: ReadonlySet<string>): (sock
     );
   }
   return (socket) => {
-    const gate: Gate = { bucket: new TokenBucket(config.rateLimit, config.rateBurst), packetSize: 0 };
-    (socket as unknown as Gated)[GATE] = gate;
-    (socket.conn as unknown as Gated)[GATE] = gate;
-    socket.conn.on('packet', onPacket);
+    (socket as unknown as Gated)[GATE] = { bucket: new TokenBucket(config.rateLimit, config.rateBurst) };
     socket.onAny(onAny as (...args: unknown[]) => void);
   };
 }
@@ -136,8 +113,8 @@ export function defineHandler<S extends z.ZodType, R extends object>(
         started,
       );
     }
-    if (gate.packetSize > config.maxPayload) {
-      const message = `${event}: ${gate.packetSize} bytes > ${config.maxPayload}`;
+    if (args[0] instanceof OversizePayload) {
+      const message = `${event}: ${args[0].bytes} bytes > ${config.maxPayload}`;
       return reply(this, protocolError('payload-too-large', message), ack, started);
     }
     const parsed = schema.safeParse(args[0]);

@@ -19,7 +19,7 @@ import { Presence } from './presence.js';
 import { setUpResume } from './resume.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
-import { SignalTextDecoder } from './signal-text.js';
+import { decoderFor } from './decoder.js';
 import { signalingHandlers } from './signaling.js';
 import type { IoServer, IoSocket } from './types.js';
 
@@ -78,8 +78,8 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
     ...(cluster ? { adapter: cluster.adapter } : {}),
-    // socket.io's parser, its decoder remembering each signal's text (see signal-text.ts).
-    parser: { Encoder, Decoder: SignalTextDecoder },
+    // socket.io's parser; its decoder judges each event's size and keeps each signal's text (decoder.ts).
+    parser: { Encoder, Decoder: decoderFor(config.maxPayload) },
     // A dropped client comes back with its id, rooms and missed broadcasts (signals included).
     ...(config.resumeWindow > 0
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }

@@ -1,6 +1,7 @@
 /**
- * A signal's `data` is relayed as the text its sender wrote when the packet has the exact shape
- * socket.io-client writes (src/server/signal-text.ts), and re-serialised otherwise. Either way the
+ * tsunagu's socket.io decoder (src/server/decoder.ts). A signal's `data` is relayed as the text its
+ * sender wrote when the packet has the exact shape socket.io-client writes, and re-serialised
+ * otherwise. Either way the
  * receiver gets `{ from, data }`: `from` stamped by the server, `data` the value the server parsed
  * — whatever text a client writes: other key orders, whitespace, escapes, repeated keys, a forged
  * `from`. The sender here is a bare WebSocket speaking engine.io, so it can write any text at all.
@@ -8,48 +9,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import type { SignalEvent } from '../src/protocol/index.js';
-import { signalDataText, SignalTextDecoder } from '../src/server/signal-text.js';
+import { decoderFor, OversizePayload, signalDataText } from '../src/server/decoder.js';
 import { connect, joined, next, type Client } from './helpers/clients.js';
+import { rawClient } from './helpers/raw-client.js';
 import { startServer } from './helpers/server.js';
 
 const server = await startServer({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
 
-/** A socket.io client written by hand: engine.io open, socket.io connect, then raw event packets. */
-async function rawClient(): Promise<{ id: string; send(packet: string): void; answer(): Promise<string> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
-  after(() => ws.close());
-  const inbox: string[] = [];
-  const waiting: Array<(text: string) => void> = [];
-  ws.on('message', (raw) => {
-    const text = raw.toString();
-    if (text === '2') return ws.send('3'); // engine.io ping
-    const waiter = waiting.shift();
-    if (waiter) waiter(text);
-    else inbox.push(text);
-  });
-  const answer = () =>
-    new Promise<string>((resolve, reject) => {
-      const queued = inbox.shift();
-      if (queued !== undefined) return resolve(queued);
-      const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
-      waiting.push((text) => {
-        clearTimeout(timer);
-        resolve(text);
-      });
-    });
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  assert.match(await answer(), /^0\{/); // engine.io handshake
-  ws.send('40');
-  const connected = await answer();
-  const id = (JSON.parse(connected.slice(2)) as { sid: string }).sid;
-  return { id, send: (packet) => ws.send(packet), answer };
-}
-
 /** Alice writes raw packets, Bob (a socket.io client) receives, both in `room`. */
 async function pair(room: string) {
-  const alice = await rawClient();
+  const alice = await rawClient(server.port);
   alice.send(`421["join",{"room":"${room}"}]`);
   assert.match(await alice.answer(), /^431\[\{"ok":true/);
   const bob = await connect(server.url);
@@ -123,15 +93,18 @@ describe("a signal's data as its sender wrote it", () => {
 
 describe('the decoder', () => {
   /** What the decoder remembers for a socket.io packet (engine.io's `4` already taken off): the text of its data, or nothing. */
-  function remembered(packet: string): string | undefined {
-    const decoder = new SignalTextDecoder();
+  /** The payload the decoder hands socket.io for a packet (and its binary parts), under a 1,000-byte limit. */
+  function decoded(packet: string, ...attachments: Buffer[]): unknown {
+    const decoder = new (decoderFor(1_000))();
     let payload: unknown;
-    decoder.on('decoded', (p) => {
-      payload = (p.data as unknown[])[1];
+    decoder.on('decoded', (p: { data?: unknown[] }) => {
+      payload = p.data?.[1];
     });
     decoder.add(packet);
-    return signalDataText(payload);
+    for (const part of attachments) decoder.add(part);
+    return payload;
   }
+  const remembered = (packet: string) => signalDataText(decoded(packet));
 
   it('takes the text only from the exact shape socket.io-client writes', () => {
     const data = '{"description":{"type":"offer","sdp":"v=0\\r\\n"}}';
@@ -148,5 +121,18 @@ describe('the decoder', () => {
     ]) {
       assert.equal(remembered(other), undefined, other);
     }
+  });
+
+  it('replaces the payload of an event over the limit by its size in bytes, binary parts counted', () => {
+    const long = `2["signal",{"to":"bob","data":"${'x'.repeat(990)}"}]`;
+    assert.deepEqual(decoded(long), new OversizePayload(long.length));
+    // 510 characters, 1,005 bytes in UTF-8: over.
+    const accents = `2["join",{"room":"${'é'.repeat(495)}"}]`;
+    assert.ok(accents.length < 1_000);
+    assert.deepEqual(decoded(accents), new OversizePayload(Buffer.byteLength(accents)));
+    assert.deepEqual(decoded(`2["join",{"room":"${'x'.repeat(900)}"}]`), { room: 'x'.repeat(900) });
+    const header = '51-["signal",{"data":{"_placeholder":true,"num":0}}]';
+    assert.deepEqual(decoded(header, Buffer.alloc(990)), new OversizePayload(header.length + 990));
+    assert.deepEqual(decoded(header, Buffer.alloc(100)), { data: Buffer.alloc(100) });
   });
 });

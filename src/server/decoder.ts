@@ -1,0 +1,107 @@
+/**
+ * socket.io's own decoder, plugged in through the `parser` option, with two jobs added — both need
+ * the packet as it arrived, and the decoder is the one place that sees it with its event:
+ *
+ * - Judging each event's size. socket.io decodes a packet as it arrives but hands the event to
+ *   its socket a tick later, and packets read together (pipelined in one TCP read) are all decoded
+ *   first, so anything that notes "the last packet's size" for the handler would give one event
+ *   the size of the next. An event over `--max-payload` has its payload replaced here, before
+ *   anyone sees it, by an `OversizePayload` that the handler answers with `payload-too-large`.
+ *
+ * - A signal's `data` relayed as the text its sender's client wrote, not parsed and written again.
+ *
+ * socket.io parses every packet (it must: the event name, the schema) and serialises every packet
+ * it sends. For a signal that is a 4–7 KB description parsed once and serialised once more, with
+ * every line end escaped: under the call-rate load `JSON.stringify` was the largest single cost of
+ * the server (16 % of its CPU). The text is already there, in the packet as it arrived: this
+ * decoder — socket.io's own, plugged in through the `parser` option — remembers it for each
+ * `signal`, and the relay writes it back between a server-stamped `from` and the packet's end.
+ *
+ * Only a packet of the exact shape socket.io-client writes for `emit('signal', { to, data })` is
+ * taken this way; anything else (other key orders, extra keys, whitespace, binary) goes the usual
+ * way. The wire format is unchanged: receivers parse the same value either way.
+ */
+import { Decoder, type Packet } from 'socket.io-parser';
+
+/** The text of each signal payload's `data`, by payload object (as the decoder handed it over). */
+const texts = new WeakMap<object, string>();
+
+const EVENT = '2'.charCodeAt(0);
+
+/**
+ * The `data` text of a packet `2<ack id>["signal",{"to":"<to>","data":<data>}]`: the JSON from the
+ * packet's first `[`, with this exact prefix and `}]` at the end. Two keys exactly, so the middle
+ * is `data`'s text — unless `to` was repeated after it (duplicate keys parse, last one wins), which
+ * would carry a second `to` along: a middle holding `"to":` anywhere is left to the usual way.
+ */
+function dataText(packetText: string, payload: { to?: unknown }): string | undefined {
+  if (typeof payload.to !== 'string' || Object.keys(payload).length !== 2) return undefined;
+  const start = packetText.indexOf('[');
+  const prefix = `["signal",{"to":${JSON.stringify(payload.to)},"data":`;
+  if (!packetText.startsWith(prefix, start) || !packetText.endsWith('}]')) return undefined;
+  const text = packetText.slice(start + prefix.length, -2);
+  return text.includes('"to":') ? undefined : text;
+}
+
+/** The payload of an event whose packet was over `--max-payload` (its `bytes`, binary parts included). */
+export class OversizePayload {
+  constructor(readonly bytes: number) {}
+}
+
+/** The decoder class for a server with this payload limit. */
+export function decoderFor(maxPayload: number): typeof Decoder {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most packets are within the limit by their
+  // length alone, and need no pass over their bytes (an SDP offer is ~6 KB).
+  const surelyWithin = Math.floor(maxPayload / 3);
+  return class TsunaguDecoder extends Decoder {
+    #text = '';
+    /** Bytes of the packet being decoded: its text, and the binary parts that follow it. */
+    #bytes = 0;
+
+    constructor(...args: ConstructorParameters<typeof Decoder>) {
+      super(...args);
+      // Registered before socket.io's own listener: whatever is done here is done when the event
+      // reaches its socket.
+      this.on('decoded', (packet: Packet) => {
+        if (packet.type !== 2) return; // events only (a binary event is an EVENT by now)
+        const data = packet.data as unknown[];
+        if (this.#bytes > maxPayload) {
+          packet.data = [data[0], new OversizePayload(this.#bytes)];
+          return;
+        }
+        // Straight from a text packet: a binary event is decoded on its last attachment.
+        if (this.#text.charCodeAt(0) !== EVENT || packet.nsp !== '/') return;
+        const [event, payload] = data;
+        if (event !== 'signal' || typeof payload !== 'object' || payload === null) return;
+        const text = dataText(this.#text, payload);
+        if (text !== undefined) texts.set(payload, text);
+      });
+    }
+
+    override add(obj: unknown): void {
+      if (typeof obj === 'string') {
+        this.#text = obj;
+        this.#bytes = obj.length <= surelyWithin ? obj.length : Buffer.byteLength(obj);
+      } else {
+        this.#text = '';
+        this.#bytes += (obj as { byteLength?: number }).byteLength ?? 0;
+      }
+      try {
+        super.add(obj);
+      } finally {
+        this.#text = ''; // not kept alive by an idle connection
+      }
+    }
+  };
+}
+
+/** The text `payload.data` arrived as, if the decoder could take it. */
+export const signalDataText = (payload: unknown): string | undefined =>
+  typeof payload === 'object' && payload !== null ? texts.get(payload) : undefined;
+
+/**
+ * A `signal` event packet as socket.io's encoder writes it (`2["signal",{"from":…,"data":…}]`, and
+ * the recovery offset last if any), from `data`'s text.
+ */
+export const signalPacket = (from: string, dataText: string, offset?: string): string =>
+  `2["signal",{"from":${JSON.stringify(from)},"data":${dataText}}${offset === undefined ? '' : `,${JSON.stringify(offset)}`}]`;
