@@ -54,15 +54,18 @@ describe("a signal's data as its sender wrote it", () => {
   it('other shapes are relayed as the value the server parsed: key order, spaces, escapes, repeated keys, a forged from', async () => {
     const { alice, bob } = await pair('text-2');
     const to = JSON.stringify(bob.id);
+    // Each over a kilobyte: shorter signals are serialised again anyway (decoder.ts).
+    const pad = JSON.stringify('x'.repeat(1100));
     for (const text of [
-      `42["signal",{"data":{"x":1},"to":${to}}]`, // data first
-      `42[ "signal" , { "to" : ${to} , "data" : [1, 2] } ]`, // spaces
-      `42["signal",{"to":${to},"data":"\\u0041\\/\\n"}]`, // escapes
-      `42["signal",{"to":${to},"data":1,"data":2}]`, // data repeated: the last one counts
-      `42["signal",{"to":${to},"data":{"y":1},"to":${to}}]`, // to repeated after data
-      `42["signal",{"to":${to},"data":{"to":"someone","from":"mallory"}}]`, // to and from inside data
-      `42["signal",{"to":${to},"data":0,"from":"mallory"}]`, // a forged from
-      `4277["signal",{"to":${to},"data":{"acked":true}}]`, // with an ack id
+      `42["signal",{"to":${to},"data":{"pad":${pad}}}]`, // the shape socket.io-client writes
+      `42["signal",{"data":{"pad":${pad}},"to":${to}}]`, // data first
+      `42[ "signal" , { "to" : ${to} , "data" : [1, ${pad}] } ]`, // spaces
+      `42["signal",{"to":${to},"data":"\\u0041\\/\\n${'y'.repeat(1100)}"}]`, // escapes
+      `42["signal",{"to":${to},"data":[1,${pad}],"data":[2,${pad}]}]`, // data repeated: the last one counts
+      `42["signal",{"to":${to},"data":{"y":${pad}},"to":${to}}]`, // to repeated after data
+      `42["signal",{"to":${to},"data":{"to":"someone","from":"mallory","pad":${pad}}}]`, // to and from inside data
+      `42["signal",{"to":${to},"data":${pad},"from":"mallory"}]`, // a forged from
+      `4277["signal",{"to":${to},"data":{"acked":${pad}}}]`, // with an ack id
     ]) {
       await relays(alice, bob, text);
     }
@@ -75,7 +78,8 @@ describe("a signal's data as its sender wrote it", () => {
       fc.asyncProperty(
         fc.jsonValue({ maxDepth: 3 }),
         fc.constantFrom('canonical', 'data-first', 'spaced', 'to-repeated'),
-        async (data, shape) => {
+        async (value, shape) => {
+          const data = { value, pad: 'x'.repeat(1100) }; // over a kilobyte, as descriptions are
           const json = JSON.stringify(data);
           const text = {
             canonical: `42["signal",{"to":${to},"data":${json}}]`,
@@ -92,10 +96,12 @@ describe("a signal's data as its sender wrote it", () => {
 });
 
 describe('the decoder', () => {
-  /** What the decoder remembers for a socket.io packet (engine.io's `4` already taken off): the text of its data, or nothing. */
-  /** The payload the decoder hands socket.io for a packet (and its binary parts), under a 1,000-byte limit. */
-  function decoded(packet: string, ...attachments: Buffer[]): unknown {
-    const decoder = new (decoderFor(1_000))();
+  /**
+   * The payload the decoder hands socket.io for a socket.io packet (engine.io's `4` already taken
+   * off) and its binary parts, under a payload limit of `limit` bytes.
+   */
+  function decoded(packet: string, limit = 65_536, ...attachments: Buffer[]): unknown {
+    const decoder = new (decoderFor(limit))();
     let payload: unknown;
     decoder.on('decoded', (p: { data?: unknown[] }) => {
       payload = p.data?.[1];
@@ -104,12 +110,15 @@ describe('the decoder', () => {
     for (const part of attachments) decoder.add(part);
     return payload;
   }
+  /** The text of its data the decoder remembers for a packet, or nothing. */
   const remembered = (packet: string) => signalDataText(decoded(packet));
 
   it('takes the text only from the exact shape socket.io-client writes', () => {
-    const data = '{"description":{"type":"offer","sdp":"v=0\\r\\n"}}';
+    const data = `{"description":{"type":"offer","sdp":"v=0\\r\\n${'a=x\\r\\n'.repeat(200)}"}}`;
     assert.equal(remembered(`2["signal",{"to":"bob","data":${data}}]`), data);
     assert.equal(remembered(`212["signal",{"to":"bob","data":${data}}]`), data);
+    // Under a kilobyte, serialising again is cheaper than finding the text.
+    assert.equal(remembered('2["signal",{"to":"bob","data":{"candidates":[]}}]'), undefined);
     for (const other of [
       `2["signal",{"data":${data},"to":"bob"}]`,
       `2["signal", {"to":"bob","data":${data}}]`,
@@ -125,14 +134,14 @@ describe('the decoder', () => {
 
   it('replaces the payload of an event over the limit by its size in bytes, binary parts counted', () => {
     const long = `2["signal",{"to":"bob","data":"${'x'.repeat(990)}"}]`;
-    assert.deepEqual(decoded(long), new OversizePayload(long.length));
+    assert.deepEqual(decoded(long, 1_000), new OversizePayload(long.length));
     // 510 characters, 1,005 bytes in UTF-8: over.
     const accents = `2["join",{"room":"${'é'.repeat(495)}"}]`;
     assert.ok(accents.length < 1_000);
-    assert.deepEqual(decoded(accents), new OversizePayload(Buffer.byteLength(accents)));
-    assert.deepEqual(decoded(`2["join",{"room":"${'x'.repeat(900)}"}]`), { room: 'x'.repeat(900) });
+    assert.deepEqual(decoded(accents, 1_000), new OversizePayload(Buffer.byteLength(accents)));
+    assert.deepEqual(decoded(`2["join",{"room":"${'x'.repeat(900)}"}]`, 1_000), { room: 'x'.repeat(900) });
     const header = '51-["signal",{"data":{"_placeholder":true,"num":0}}]';
-    assert.deepEqual(decoded(header, Buffer.alloc(990)), new OversizePayload(header.length + 990));
-    assert.deepEqual(decoded(header, Buffer.alloc(100)), { data: Buffer.alloc(100) });
+    assert.deepEqual(decoded(header, 1_000, Buffer.alloc(990)), new OversizePayload(header.length + 990));
+    assert.deepEqual(decoded(header, 1_000, Buffer.alloc(100)), { data: Buffer.alloc(100) });
   });
 });

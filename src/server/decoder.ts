@@ -27,6 +27,12 @@ import { Decoder, type Packet } from 'socket.io-parser';
 const texts = new WeakMap<object, string>();
 
 const EVENT = '2'.charCodeAt(0);
+/**
+ * Signals at least this long are relayed as their text. A candidate (~250 bytes) is serialised
+ * again: measured, the text path cost small signals ~10 % of throughput (a WeakMap entry and the
+ * string checks against a JSON.stringify of a few hundred bytes).
+ */
+const TEXT_FROM = 1024;
 
 /**
  * The `data` text of a packet `2<ack id>["signal",{"to":"<to>","data":<data>}]`: the JSON from the
@@ -61,20 +67,9 @@ export function decoderFor(maxPayload: number): typeof Decoder {
     constructor(...args: ConstructorParameters<typeof Decoder>) {
       super(...args);
       // Registered before socket.io's own listener: whatever is done here is done when the event
-      // reaches its socket.
+      // reaches its socket. (socket.io-parser emits through its base class, so no override.)
       this.on('decoded', (packet: Packet) => {
-        if (packet.type !== 2) return; // events only (a binary event is an EVENT by now)
-        const data = packet.data as unknown[];
-        if (this.#bytes > maxPayload) {
-          packet.data = [data[0], new OversizePayload(this.#bytes)];
-          return;
-        }
-        // Straight from a text packet: a binary event is decoded on its last attachment.
-        if (this.#text.charCodeAt(0) !== EVENT || packet.nsp !== '/') return;
-        const [event, payload] = data;
-        if (event !== 'signal' || typeof payload !== 'object' || payload === null) return;
-        const text = dataText(this.#text, payload);
-        if (text !== undefined) texts.set(payload, text);
+        if (packet.type === 2) this.#decoded(packet);
       });
     }
 
@@ -86,11 +81,24 @@ export function decoderFor(maxPayload: number): typeof Decoder {
         this.#text = '';
         this.#bytes += (obj as { byteLength?: number }).byteLength ?? 0;
       }
-      try {
-        super.add(obj);
-      } finally {
-        this.#text = ''; // not kept alive by an idle connection
+      super.add(obj);
+      this.#text = ''; // not kept alive by an idle connection
+    }
+
+    /** An event (a binary event is an EVENT by now), as decoded. */
+    #decoded(packet: Packet): void {
+      const data = packet.data as unknown[];
+      if (this.#bytes > maxPayload) {
+        packet.data = [data[0], new OversizePayload(this.#bytes)];
+        return;
       }
+      // Straight from a text packet (a binary event is decoded on its last attachment), and long
+      // enough to be worth it: below a kilobyte, finding the text costs more than serialising.
+      if (this.#bytes < TEXT_FROM || this.#text.charCodeAt(0) !== EVENT || packet.nsp !== '/') return;
+      const [event, payload] = data;
+      if (event !== 'signal' || typeof payload !== 'object' || payload === null) return;
+      const text = dataText(this.#text, payload);
+      if (text !== undefined) texts.set(payload, text);
     }
   };
 }

@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { connectedTo, framesFlowing, join, openApp, selfId, tileOwners } from '../helpers/app.js';
+import {
+  connectedTo,
+  framesFlowing,
+  join,
+  openApp,
+  participantsBackToBack,
+  selfId,
+  tileOwners,
+} from '../helpers/app.js';
 import { E2E, launchBrowser } from '../helpers/browser.js';
 import { connect, joined } from '../helpers/clients.js';
 import { startServer } from '../helpers/server.js';
@@ -135,56 +143,11 @@ describe('a mesh call in Chromium', () => {
       await connectedTo(page, [ids[1]]);
       // The SDK's Participant class, back to back in one page; a window long enough that this busy
       // machine's timers cannot cut the wait for the first candidates short.
-      const sent = await page.evaluate(async () => {
-        type P = {
-          pc: RTCPeerConnection;
-          handleSignal(d: unknown): Promise<void>;
-          addTrack(t: MediaStreamTrack, s: MediaStream): void;
-          close(): void;
-        };
-        const Participant = [...window.tsunaguApp.room.participants.values()][0].constructor as new (
-          id: string,
-          name: null,
-          options: object,
-        ) => P;
-        const stream = await navigator.mediaDevices.getUserMedia({ video: true });
-        const pair: P[] = [];
-        const log: string[] = [];
-        for (const [self, other, to] of [
-          ['sae', 'tao', 1],
-          ['tao', 'sae', 0],
-        ] as const) {
-          const options: Record<string, unknown> = {
-            selfId: self,
-            rtcConfig: {},
-            offerFirst: self === 'sae',
-            candidateBatchMs: 1000,
-          };
-          options.signal = (data: { description?: RTCSessionDescriptionInit; candidates?: unknown[] }) => {
-            const carried = (data.description?.sdp ?? '')
-              .split('\r\n')
-              .filter((l) => l.startsWith('a=candidate:')).length;
-            log.push(
-              data.description
-                ? `${self}: ${data.description.type} with candidates ${carried > 0}`
-                : `${self}: candidates`,
-            );
-            void pair[to].handleSignal(data);
-          };
-          pair.push(new Participant(other, null, options));
-        }
-        for (const p of pair) p.addTrack(stream.getVideoTracks()[0], stream);
-        await Promise.all(
-          pair.map(
-            (p) =>
-              new Promise<void>((resolve) =>
-                p.pc.addEventListener('connectionstatechange', () => p.pc.connectionState === 'connected' && resolve()),
-              ),
-          ),
-        );
-        for (const p of pair) p.close();
-        return log;
-      });
+      const { states, sent } = await participantsBackToBack(page, [
+        { selfId: 'sae', offerFirst: true, candidateBatchMs: 1000 },
+        { selfId: 'tao', candidateBatchMs: 1000 },
+      ]);
+      assert.deepEqual(states, ['connected', 'connected']);
       // Candidates of a later pass (TCP) may follow in a batch; the first pass rides in the SDP.
       const first = (who: string) => sent.find((s) => s.startsWith(`${who}:`));
       assert.equal(first('sae'), 'sae: offer with candidates true', sent.join(', '));
@@ -202,48 +165,7 @@ describe('a mesh call in Chromium', () => {
       await connectedTo(pages[0], [ids[1]]);
       // The SDK's own Participant class, wired back to back in one page, neither side told to offer
       // first: the state the race leaves both sides in.
-      const states = await pages[0].evaluate(async () => {
-        type P = {
-          pc: RTCPeerConnection;
-          handleSignal(d: unknown): Promise<void>;
-          addTrack(t: MediaStreamTrack, s: MediaStream): void;
-          close(): void;
-        };
-        const Participant = [...window.tsunaguApp.room.participants.values()][0].constructor as new (
-          id: string,
-          name: null,
-          options: object,
-        ) => P;
-        const stream = await navigator.mediaDevices.getUserMedia({ video: true });
-        // (No named functions here, nor arrows in object literals: the test runner's transform would
-        // wrap them in a helper the page lacks.)
-        const pair: P[] = [];
-        for (const [self, other, to] of [
-          ['pia', 'ryo', 1],
-          ['ryo', 'pia', 0],
-        ] as const) {
-          const options: Record<string, unknown> = { selfId: self, rtcConfig: {}, offerFirst: false };
-          options.signal = (data: unknown) => void pair[to].handleSignal(data);
-          pair.push(new Participant(other, null, options));
-        }
-        for (const p of pair) p.addTrack(stream.getVideoTracks()[0], stream);
-        const result = await Promise.race([
-          Promise.all(
-            pair.map(
-              (p) =>
-                new Promise<string>((resolve) => {
-                  if (p.pc.connectionState === 'connected') resolve('connected');
-                  p.pc.addEventListener('connectionstatechange', () => {
-                    if (p.pc.connectionState === 'connected') resolve('connected');
-                  });
-                }),
-            ),
-          ),
-          new Promise<string[]>((resolve) => setTimeout(() => resolve(pair.map((p) => p.pc.connectionState)), 15_000)),
-        ]);
-        for (const p of pair) p.close();
-        return result;
-      });
+      const { states } = await participantsBackToBack(pages[0], [{ selfId: 'pia' }, { selfId: 'ryo' }]);
       assert.deepEqual(states, ['connected', 'connected']);
       await closeAll(pages);
     },

@@ -93,3 +93,64 @@ export async function framesFlowing(page: Page, id: string, by = 5, timeout = 30
 export function tileOwners(page: Page): Promise<string[]> {
   return page.$$eval('#grid .tile', (tiles) => tiles.map((t) => (t as HTMLElement).dataset.owner ?? ''));
 }
+
+/**
+ * Two of the SDK's own Participants, wired back to back in `page` (each one's signals handed
+ * straight to the other), with `options` per side (`selfId` and any ParticipantOptions; `page`
+ * must hold a call, whose Participant class is borrowed). Resolves once both are connected, or
+ * after 15 s, with their connection states and what each sent: `<selfId>: <offer|answer> with
+ * candidates <true|false>` for a description (whether its SDP carries any), `<selfId>: candidates`.
+ */
+export async function participantsBackToBack(
+  page: Page,
+  options: [Record<string, unknown>, Record<string, unknown>],
+): Promise<{ states: string[]; sent: string[] }> {
+  return page.evaluate(async (sides) => {
+    type P = {
+      pc: RTCPeerConnection;
+      handleSignal(d: unknown): Promise<void>;
+      addTrack(t: MediaStreamTrack, s: MediaStream): void;
+      close(): void;
+    };
+    const Participant = [...window.tsunaguApp.room.participants.values()][0].constructor as new (
+      id: string,
+      name: null,
+      options: object,
+    ) => P;
+    const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+    // (No named functions here, nor arrows in object literals: the test runner's transform would
+    // wrap them in a helper the page lacks.)
+    const pair: P[] = [];
+    const sent: string[] = [];
+    sides.forEach((side, i) => {
+      const self = String(side.selfId);
+      const options: Record<string, unknown> = { rtcConfig: {}, offerFirst: false, ...side };
+      options.signal = (data: { description?: RTCSessionDescriptionInit }) => {
+        const sdp = data.description?.sdp ?? '';
+        const carried = sdp.split('\r\n').some((line) => line.startsWith('a=candidate:'));
+        sent.push(
+          data.description ? `${self}: ${data.description.type} with candidates ${carried}` : `${self}: candidates`,
+        );
+        void pair[1 - i].handleSignal(data);
+      };
+      pair.push(new Participant(String(sides[1 - i].selfId), null, options));
+    });
+    for (const p of pair) p.addTrack(stream.getVideoTracks()[0], stream);
+    const states = await Promise.race([
+      Promise.all(
+        pair.map(
+          (p) =>
+            new Promise<string>((resolve) => {
+              if (p.pc.connectionState === 'connected') resolve('connected');
+              p.pc.addEventListener('connectionstatechange', () => {
+                if (p.pc.connectionState === 'connected') resolve('connected');
+              });
+            }),
+        ),
+      ),
+      new Promise<string[]>((resolve) => setTimeout(() => resolve(pair.map((p) => p.pc.connectionState)), 15_000)),
+    ]);
+    for (const p of pair) p.close();
+    return { states, sent };
+  }, options);
+}
