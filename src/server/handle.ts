@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { protocolError, type ErrorCode, type Result } from '../protocol/index.js';
 import type { Config } from './config.js';
-import { OversizePayload } from './decoder.js';
+import { OversizePayload } from './parser.js';
 import { TokenBucket } from './limits.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -57,7 +57,7 @@ type Gated = { [GATE]: { bucket: TokenBucket } };
 /**
  * Sets up the gate of a new socket, and answers events no handler knows (`unknown-event`). An
  * event over the payload limit reaches its handler with an `OversizePayload` instead of its
- * payload: the decoder judged it by its own packet (see decoder.ts).
+ * payload: the decoder judged it by its own packet (see parser.ts).
  */
 export function openGate(ctx: HandlerContext, known: ReadonlySet<string>): (socket: IoSocket) => void {
   const { config } = ctx;

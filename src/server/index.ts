@@ -15,11 +15,11 @@ import { createHttpHandler, originAllowed, type Health } from './http.js';
 import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { decoderFor } from './parser.js';
 import { Presence } from './presence.js';
 import { setUpResume } from './resume.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
-import { decoderFor } from './decoder.js';
 import { signalingHandlers } from './signaling.js';
 import type { IoServer, IoSocket } from './types.js';
 
@@ -78,7 +78,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
     ...(cluster ? { adapter: cluster.adapter } : {}),
-    // socket.io's parser; its decoder judges each event's size and keeps each signal's text (decoder.ts).
+    // socket.io's parser; its decoder judges each event's size and keeps each signal's text (parser.ts).
     parser: { Encoder, Decoder: decoderFor(config.maxPayload) },
     // A dropped client comes back with its id, rooms and missed broadcasts (signals included).
     ...(config.resumeWindow > 0

@@ -30,7 +30,7 @@
  */
 import type { SignalEvent } from '../protocol/index.js';
 import type { RedisClient } from './capacity.js';
-import { signalPacket } from './decoder.js';
+import { signalPacket } from './parser.js';
 import type { IoServer, IoSocket } from './types.js';
 
 /** Signals kept per socket: more than a newcomer to a full room is sent at once (~20), little memory per peer. */
@@ -109,7 +109,7 @@ function dataOf(kept: Kept): unknown[] {
 export interface Resume {
   /**
    * Writes a signal to a connected socket of this node, and keeps it until it cannot be missed.
-   * `dataText`: `signal.data` as its sender wrote it, if known (decoder.ts).
+   * `dataText`: `signal.data` as its sender wrote it, if known (parser.ts).
    */
   deliver(socket: IoSocket, signal: SignalEvent, dataText?: string): void;
   /** A new connection: what is logged for it is noted; a resumed one takes its ledger back. */

@@ -8,7 +8,7 @@ import { signalKind } from './metrics.js';
 import type { Capacity } from './capacity.js';
 import type { Presence } from './presence.js';
 import type { Resume } from './resume.js';
-import { signalDataText } from './decoder.js';
+import { signalDataText } from './parser.js';
 import { iceServersFor } from './turn.js';
 import type { IoServer, IoSocket } from './types.js';
 
@@ -83,7 +83,7 @@ export function signalingHandlers(ctx: HandlerContext, deps: SignalingDeps) {
 
   // The hot path: map lookups, a field compare and one write. No fetchSockets(), no awaits, no Redis
   // round trip: a peer on this node gets the packet directly, `data` as its sender's text
-  // (decoder.ts), kept in its ledger (resume.ts); one
+  // (parser.ts), kept in its ledger (resume.ts); one
   // elsewhere (another node, or away and resumable) through its room of one, which the adapter
   // forwards and socket.io's recovery replays.
   const signal = defineHandler(ctx, 'signal', schemas.signalRequest, (socket, { to, data }, original) => {

@@ -1,6 +1,7 @@
 /**
- * socket.io's own decoder, plugged in through the `parser` option, with two jobs added — both need
- * the packet as it arrived, and the decoder is the one place that sees it with its event:
+ * socket.io's own parser, with two jobs added to its decoder (plugged in through the `parser`
+ * option) — both need the packet as it arrived, and the decoder is the one place that sees it
+ * with its event:
  *
  * - Judging each event's size. socket.io decodes a packet as it arrives but hands the event to
  *   its socket a tick later, and packets read together (pipelined in one TCP read) are all decoded
@@ -8,18 +9,15 @@
  *   the size of the next. An event over `--max-payload` has its payload replaced here, before
  *   anyone sees it, by an `OversizePayload` that the handler answers with `payload-too-large`.
  *
- * - A signal's `data` relayed as the text its sender's client wrote, not parsed and written again.
- *
- * socket.io parses every packet (it must: the event name, the schema) and serialises every packet
- * it sends. For a signal that is a 4–7 KB description parsed once and serialised once more, with
- * every line end escaped: under the call-rate load `JSON.stringify` was the largest single cost of
- * the server (16 % of its CPU). The text is already there, in the packet as it arrived: this
- * decoder — socket.io's own, plugged in through the `parser` option — remembers it for each
- * `signal`, and the relay writes it back between a server-stamped `from` and the packet's end.
- *
- * Only a packet of the exact shape socket.io-client writes for `emit('signal', { to, data })` is
- * taken this way; anything else (other key orders, extra keys, whitespace, binary) goes the usual
- * way. The wire format is unchanged: receivers parse the same value either way.
+ * - Relaying a description as the text its sender's client wrote. socket.io parses every packet
+ *   (it must: the event name, the schema) and serialises every packet it sends: for a signal
+ *   carrying a 4–7 KB description, a parse and then a second `JSON.stringify` with every line end
+ *   escaped — under the call-rate load the largest single cost of the server (16 % of its CPU).
+ *   The decoder remembers the `data` text of each such `signal`, and the relay writes it back
+ *   between a server-stamped `from` and the packet's end (`signalPacket`). Only a packet of the
+ *   exact shape socket.io-client writes for `emit('signal', { to, data })` is taken this way;
+ *   anything else (other key orders, extra keys, whitespace, binary) is serialised as usual. The
+ *   wire format is unchanged: receivers parse the same value either way.
  */
 import { Decoder, type Packet } from 'socket.io-parser';
 

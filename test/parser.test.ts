@@ -1,5 +1,5 @@
 /**
- * tsunagu's socket.io decoder (src/server/decoder.ts). A signal's `data` is relayed as the text its
+ * tsunagu's socket.io decoder (src/server/parser.ts). A signal's `data` is relayed as the text its
  * sender wrote when the packet has the exact shape socket.io-client writes, and re-serialised
  * otherwise. Either way the
  * receiver gets `{ from, data }`: `from` stamped by the server, `data` the value the server parsed
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { SignalEvent } from '../src/protocol/index.js';
-import { decoderFor, OversizePayload, signalDataText } from '../src/server/decoder.js';
+import { decoderFor, OversizePayload, signalDataText } from '../src/server/parser.js';
 import { connect, joined, next, type Client } from './helpers/clients.js';
 import { rawClient } from './helpers/raw-client.js';
 import { startServer } from './helpers/server.js';
@@ -54,7 +54,7 @@ describe("a signal's data as its sender wrote it", () => {
   it('other shapes are relayed as the value the server parsed: key order, spaces, escapes, repeated keys, a forged from', async () => {
     const { alice, bob } = await pair('text-2');
     const to = JSON.stringify(bob.id);
-    // Each over a kilobyte: shorter signals are serialised again anyway (decoder.ts).
+    // Each over a kilobyte: shorter signals are serialised again anyway (parser.ts).
     const pad = JSON.stringify('x'.repeat(1100));
     for (const text of [
       `42["signal",{"to":${to},"data":{"pad":${pad}}}]`, // the shape socket.io-client writes
