@@ -87,6 +87,21 @@ describe('/metrics', () => {
     assert.equal(value(after, 'tsunagu_errors_total', bad) - value(before, 'tsunagu_errors_total', bad), 1);
     assert.equal(observations(after, 'signal') - observations(before, 'signal'), 2);
   });
+
+  it("each event's durations form a histogram: cumulative buckets, +Inf equal to the count, a sum", async () => {
+    const client = await connect(server.url);
+    for (let i = 0; i < 3; i++) await joined(client, `metrics-h-${i}`);
+    const { text } = await scrape();
+    const buckets = [...text.matchAll(/^tsunagu_event_duration_seconds_bucket\{le="([^"]+)",event="join"\} (\d+)$/gm)];
+    assert.equal(buckets.at(-1)?.[1], '+Inf');
+    const counts = buckets.map((b) => Number(b[2]));
+    counts.forEach((c, i) => assert.ok(i === 0 || c >= counts[i - 1], `bucket ${buckets[i][1]} is cumulative`));
+    assert.equal(counts.at(-1), observations({ text }, 'join'));
+    assert.ok(observations({ text }, 'join') >= 3);
+    const sum = /^tsunagu_event_duration_seconds_sum\{event="join"\} (\S+)$/m.exec(text);
+    assert.ok(Number(sum?.[1]) > 0);
+    client.disconnect();
+  });
 });
 
 describe('/healthz and /readyz', () => {
