@@ -216,3 +216,30 @@ describe('several calls on one server', () => {
     );
   });
 });
+
+describe('signal payloads, with and without a resume window', () => {
+  for (const resumeWindow of [30_000, 0]) {
+    it(`a 6 KB description, a candidate and binary data arrive as sent (resume window ${resumeWindow} ms)`, async () => {
+      const node = resumeWindow === 0 ? await startServer({ resumeWindow: 0 }) : server;
+      try {
+        const [alice, bob] = [await connect(node.url), await connect(node.url)];
+        await joined(alice, `payloads-${resumeWindow}`);
+        await joined(bob, `payloads-${resumeWindow}`);
+        const sdp = `v=0\r\n${'a=candidate:1 1 udp 2122260223 192.0.2.2 40000 typ host\r\n'.repeat(100)}`;
+        for (const data of [
+          { description: { type: 'offer', sdp } }, // relayed as the text its sender wrote
+          { candidates: [{ candidate: 'candidate:1 1 udp 1 192.0.2.2 9 typ host', sdpMid: '0' }] },
+          { blob: Buffer.from([0, 1, 2, 255]) },
+        ]) {
+          const got = next<SignalEvent>(bob, 'signal');
+          assert.deepEqual(await request(alice, 'signal', { to: bob.id, data }), { ok: true });
+          assert.deepEqual(await got, { from: alice.id, data });
+        }
+        alice.disconnect();
+        bob.disconnect();
+      } finally {
+        if (node !== server) await node.close();
+      }
+    });
+  }
+});

@@ -20,6 +20,7 @@
  *   wire format is unchanged: receivers parse the same value either way.
  */
 import { Decoder, type Packet } from 'socket.io-parser';
+import type { SignalEvent } from '../protocol/index.js';
 
 /** The text of each signal payload's `data`, by payload object (as the decoder handed it over). */
 const texts = new WeakMap<object, string>();
@@ -106,8 +107,20 @@ export const signalDataText = (payload: unknown): string | undefined =>
   typeof payload === 'object' && payload !== null ? texts.get(payload) : undefined;
 
 /**
- * A `signal` event packet as socket.io's encoder writes it (`2["signal",{"from":…,"data":…}]`, and
- * the recovery offset last if any), from `data`'s text.
+ * A `signal` event as socket.io's encoder writes it (`2["signal",{"from":…,"data":…}]`, and the
+ * recovery offset last if any), ready for `writeToEngine`: from `data`'s text when the decoder kept
+ * it, else by `encoder` (whose output may be several parts when the data carries binary).
  */
-export const signalPacket = (from: string, dataText: string, offset?: string): string =>
-  `2["signal",{"from":${JSON.stringify(from)},"data":${dataText}}${offset === undefined ? '' : `,${JSON.stringify(offset)}`}]`;
+export function encodeSignal(
+  encoder: { encode(packet: Packet): unknown[] },
+  signal: SignalEvent,
+  dataText: string | undefined,
+  offset?: string,
+): unknown[] {
+  if (dataText === undefined) {
+    const data: unknown[] = offset === undefined ? ['signal', signal] : ['signal', signal, offset];
+    return encoder.encode({ type: 2, nsp: '/', data });
+  }
+  const from = JSON.stringify(signal.from);
+  return [`2["signal",{"from":${from},"data":${dataText}}${offset === undefined ? '' : `,${JSON.stringify(offset)}`}]`];
+}

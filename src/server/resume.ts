@@ -30,7 +30,7 @@
  */
 import type { SignalEvent } from '../protocol/index.js';
 import type { RedisClient } from './capacity.js';
-import { signalPacket } from './parser.js';
+import { encodeSignal } from './parser.js';
 import type { IoServer, IoSocket } from './types.js';
 
 /** Signals kept per socket: more than a newcomer to a full room is sent at once (~20), little memory per peer. */
@@ -217,8 +217,7 @@ export async function setUpResume(
   if (window === 0) {
     return {
       deliver(socket, signal, dataText) {
-        if (dataText === undefined) return void socket.emit('signal', signal);
-        (socket as unknown as Writer).client.writeToEngine([signalPacket(signal.from, dataText)], PRE_ENCODED);
+        (socket as unknown as Writer).client.writeToEngine(encodeSignal(io.encoder, signal, dataText), PRE_ENCODED);
       },
       attach() {},
       close() {},
@@ -350,13 +349,11 @@ export async function setUpResume(
       const base = (ledger.lastTick ?? 0) > seed.tick ? ledger.last : seed.offset;
       const seq = ++ledger.seq;
       const offset = `${base}~${seq}`;
-      const data: unknown[] = ['signal', signal, offset];
-      const encoded =
-        dataText === undefined
-          ? (encoder.encode({ type: 2, nsp: '/', data }) as unknown[])
-          : [signalPacket(signal.from, dataText, offset)];
+      const encoded = encodeSignal(encoder, signal, dataText, offset);
       ledger.touched = now;
-      const kept = encoded.length === 1 && typeof encoded[0] === 'string' ? keep(encoded[0]) : data;
+      // With binary, the encoder's parts: kept as the packet's data, which a replay re-encodes.
+      const kept =
+        encoded.length === 1 && typeof encoded[0] === 'string' ? keep(encoded[0]) : ['signal', signal, offset];
       if (ledger.kept.push(kept) > KEPT_SIGNALS) ledger.kept.shift();
       (socket as unknown as Writer).client.writeToEngine(encoded, PRE_ENCODED);
     },
