@@ -55,7 +55,7 @@ function measured(subject: ServerKind): {
   // The same client whatever the server's recovery setting.
   const runs = result.runs[subject === 'tsunagu-noresume' ? 'tsunagu' : subject];
   if (!runs) throw new Error(`${latest} has no ${subject} run`);
-  const sized = (key: string, fallback: number) => {
+  const medianOr = (key: string, fallback: number) => {
     const values = runs.map((r) => r[key]).filter((v) => v !== undefined && v > 0);
     return values.length > 0 ? Math.round(median(values)) : fallback;
   };
@@ -63,8 +63,8 @@ function measured(subject: ServerKind): {
     callerCandidates: median(runs.map((r) => r.caller_candidate_msgs)),
     calleeCandidates: median(runs.map((r) => r.callee_candidate_msgs)),
     // Results from before sizes were recorded: a ~4 KB description, a one-candidate message.
-    descriptionBytes: sized('description_msg_bytes', 4_000),
-    candidateBytes: sized('candidate_msg_bytes', 250),
+    descriptionBytes: medianOr('description_msg_bytes', 4_000),
+    candidateBytes: medianOr('candidate_msg_bytes', 250),
   };
 }
 
