@@ -22,6 +22,7 @@ async function pair(room: string) {
   const alice = await rawClient(server.port);
   alice.send(`421["join",{"room":"${room}"}]`);
   assert.match(await alice.answer(), /^431\[\{"ok":true/);
+  assert.match(await alice.answer(), /^42\["session"/);
   const bob = await connect(server.url);
   after(() => void bob.disconnect());
   await joined(bob, room);

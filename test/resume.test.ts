@@ -2,8 +2,9 @@
  * Nothing lost on a reconnect, including what the server wrote to a link that had already died
  * without anyone noticing: a client that comes back within the resume window gets every signal and
  * event it missed, once, in the order it was sent — on one node, or on another node of a cluster.
- * Signals bypass socket.io's packet log (see src/server/resume.ts); these specs hold it to the same
- * promise, and to its one refusal: more signals lost than are kept means a new session, not a gap.
+ * The core numbers every event to a session and keeps the last few (src/server/core/session.ts);
+ * these specs hold it to that promise, and to its one refusal: more events lost than are kept means
+ * a new session, not a gap.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -11,7 +12,8 @@ import { io } from 'socket.io-client';
 import { createClient } from 'redis';
 import type { SignalEvent } from '../src/protocol/index.js';
 import type { TsunaguServer } from '../src/server/index.js';
-import { KEPT_SIGNALS } from '../src/server/resume.js';
+import { inboxKey } from '../src/server/core/cluster.js';
+import { KEPT_EVENTS } from '../src/server/core/session.js';
 import { connect, joined, next, request, type Client } from './helpers/clients.js';
 import { openLink, type Link } from './helpers/link.js';
 import { startRedis } from './helpers/processes.js';
@@ -211,16 +213,55 @@ describe('a link that dies unnoticed', () => {
     assert.deepEqual(got, [{ bytes: Buffer.from('before') }, 'sync', { bytes: Buffer.from('lost') }, 'after']);
   });
 
-  it(`with more than ${KEPT_SIGNALS} signals lost, the client starts a new session instead of resuming with a gap`, async () => {
+  it(`with more than ${KEPT_EVENTS} signals lost, the client starts a new session instead of resuming with a gap`, async () => {
     const { link, alice, bob, id } = await scene('resume-5');
     await signal(bob, id, 'before');
     await received(alice, 'before');
     const recovered = await dieAndReturn(link, alice, bob, async () => {
-      for (let i = 0; i <= KEPT_SIGNALS; i++) await signal(bob, id, `lost-${i}`);
+      for (let i = 0; i <= KEPT_EVENTS; i++) await signal(bob, id, `lost-${i}`);
     });
     assert.equal(recovered, false);
     assert.notEqual(alice.id, id);
   });
+});
+
+/**
+ * The commonest case in a real call: the joiner, waiting for the answer to its offer, has received
+ * nothing but its join ack (and the offset that comes right after it) when its link drops.
+ */
+async function cutAfterJoin(room: string, node: TsunaguServer, returnTo?: TsunaguServer) {
+  const bob = await connect(node.url);
+  await joined(bob, room);
+  const link = await openLink(node.port);
+  const alice = await through(link);
+  const offset = next(alice, 'session');
+  const ack = await joined(alice, room);
+  await offset;
+  const seen = transcript(alice);
+  const id = alice.id!;
+  assert.deepEqual(
+    ack.peers.map((p) => p.id),
+    [bob.id],
+  );
+  const recovered = await dieAndReturn(
+    link,
+    alice,
+    bob,
+    async () => {},
+    async () => {
+      for (let i = 0; i < 8; i++) await signal(bob, id, `meanwhile-${i}`);
+    },
+    returnTo?.port,
+  );
+  assert.equal(recovered, true);
+  assert.equal(alice.id, id);
+  await lastWord(alice, bob);
+  assert.deepEqual(seen, [...Array(8).keys()].map((i) => `signal:meanwhile-${i}`).concat('signal:after'));
+}
+
+describe('resumable from the join ack on', () => {
+  it('a client cut right after its join ack comes back with its id and every signal sent meanwhile, once, in order', () =>
+    cutAfterJoin('resume-ack', server));
 });
 
 const redis = await startRedis();
@@ -253,16 +294,16 @@ describe('a link that dies unnoticed, in a cluster', () => {
     ]);
   });
 
-  it('a client of a quiet call resumes though its last packet is long gone from the log', async () => {
+  it('a client cut right after its join ack comes back on the other node with every signal sent meanwhile', () =>
+    cutAfterJoin('resume-ack-x', nodes[0], nodes[1]));
+
+  it('a client of a quiet call resumes though everything it was sent is long let go of', async () => {
     const { link, alice, bob, id, seen } = await scene('resume-quiet', nodes[0]);
     await signal(bob, id, 'before');
     await received(alice, 'before');
-    // The log lets go of old packets (socket.io trims its Redis stream to a length; in memory, to
-    // the window): here, of everything so far, alice's last packet and its base included.
-    const client = createClient({ url: redis.url });
-    await client.connect();
-    await client.xTrim('tsunagu', 'MINID', `${Date.now() + 1}-0`);
-    await client.close();
+    // What was written longer ago than a dead link can go unnoticed is let go of (the core's sweep,
+    // every 45 s): here, of everything so far.
+    nodes[0].core.sessions.get(id)!.forget(Date.now() + 1);
     assert.equal(await dieAndReturn(link, alice, bob, async () => {}), true);
     assert.equal(alice.id, id);
     await lastWord(alice, bob);
@@ -280,9 +321,11 @@ describe('a link that dies unnoticed, in a cluster', () => {
     await there;
     const client = createClient({ url: redis.url });
     await client.connect();
-    const stream = JSON.stringify(await client.xRange('tsunagu', '-', '+'));
+    const inbox = async (i: number) => JSON.stringify(await client.xRange(inboxKey(nodes[i].core.node), '-', '+'));
+    const [first, second] = [await inbox(0), await inbox(1)];
     await client.close();
-    assert.ok(stream.includes('cross-node-7f3a'), 'the cross-node signal went through the stream');
-    assert.ok(!stream.includes('same-node-7f3a'), 'the same-node signal did not');
+    assert.ok(second.includes('cross-node-7f3a'), "the cross-node signal went through the target node's inbox");
+    assert.ok(!first.includes('cross-node-7f3a'), 'and through no other inbox');
+    assert.ok(!first.includes('same-node-7f3a') && !second.includes('same-node-7f3a'), 'the same-node signal did not');
   });
 });

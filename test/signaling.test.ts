@@ -173,6 +173,14 @@ describe('room isolation', () => {
 });
 
 describe('leave and disconnect', () => {
+  it('leave takes no payload: none, null or {} are all answered ok', async () => {
+    const client = await connect(server.url);
+    for (const payload of [[], [null], [{}]]) {
+      await joined(client, 'leave-payloads');
+      assert.deepEqual(await request(client, 'leave', ...payload), { ok: true }, JSON.stringify(payload));
+    }
+  });
+
   it('leave is acknowledged and the others get peer-left with reason left', async () => {
     const [alice, bob] = await Promise.all([connect(server.url), connect(server.url)]);
     await joined(alice, 'leave-1');

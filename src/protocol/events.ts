@@ -6,9 +6,11 @@ import type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
 export const PROTOCOL_VERSION = 1;
 
 export interface PeerInfo {
-  /** Stable for the life of the connection; stamped by the server, never chosen by a client. */
+  /** Stable for the life of the session (a resume keeps it); stamped by the server, never chosen by a client. */
   id: string;
   name: string | null;
+  /** In a join ack: the member's link is down and it may come back (`peer-resumed`) or leave (`peer-left`). */
+  away?: true;
 }
 
 export type LeaveReason = 'left' | 'disconnected';
@@ -51,6 +53,11 @@ export interface ClientToServerEvents {
 }
 
 export interface ServerToClientEvents {
+  /**
+   * socket.io only, once: right after the first join's answer. Its offset lets socket.io's client
+   * resume from then on, even if nothing else has reached it yet.
+   */
+  session: (event: { id: string }) => void;
   'peer-joined': (peer: PeerInfo) => void;
   'peer-left': (event: PeerLeftEvent) => void;
   /** The peer's link dropped; it may come back (same id) within the resume window. */

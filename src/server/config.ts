@@ -3,6 +3,7 @@
  * `--help`, the README's configuration table and `createServer`'s defaults are all rendered from here.
  */
 import { z } from 'zod';
+import { parseTrustProxy } from './core/admission.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, PEERJS_DEFAULTS, schemas, type IceServer } from '../protocol/index.js';
 
 export interface OptionSpec<T> {
@@ -190,19 +191,29 @@ export const optionSpecs = {
   } satisfies OptionSpec<number>,
   trustProxy: {
     env: 'TRUST_PROXY',
-    value: '<bool>',
-    default: false,
-    doc: 'Take the client address from X-Forwarded-For (behind a load balancer) for per-IP limits and logs.',
-    parse: bool,
-  } satisfies OptionSpec<boolean>,
+    value: '<hops|addresses>',
+    default: 'false',
+    doc: "Behind a load balancer, take the client address from X-Forwarded-For for per-IP limits and logs: a hop count (true = 1: the proxy in front), or the proxies' addresses, comma-separated. The rightmost entry not from a trusted proxy wins, so a client cannot choose its own.",
+    parse: (raw: string) => {
+      parseTrustProxy(raw);
+      return raw.trim();
+    },
+  } satisfies OptionSpec<string>,
   redis: {
     env: 'REDIS_URL',
     value: '<url>',
     default: '',
     shownDefault: '(none: one node, in memory)',
-    doc: 'Redis to share rooms, presence and signals with other nodes (socket.io Redis streams adapter), e.g. redis://127.0.0.1:6379.',
+    doc: 'Redis to share rooms, presence and signals with other nodes, e.g. redis://127.0.0.1:6379; with --redis-cluster, seed nodes of a Redis Cluster, comma-separated.',
     parse: text,
   } satisfies OptionSpec<string>,
+  redisCluster: {
+    env: 'REDIS_CLUSTER',
+    value: '<bool>',
+    default: false as boolean,
+    doc: 'Treat --redis as the seed nodes of a Redis Cluster.',
+    parse: bool,
+  } satisfies OptionSpec<boolean>,
   resumeWindow: {
     env: 'RESUME_WINDOW',
     value: '<seconds>',

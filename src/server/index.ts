@@ -1,27 +1,18 @@
-/** `createServer(options)`: one HTTP server carrying the web app, the HTTP API and socket.io. */
+/** `createServer(options)`: one HTTP server carrying the web app, the HTTP API, socket.io and PeerJS, over one core. */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
-import { Encoder } from 'socket.io-parser';
-import type { ErrorCode } from '../protocol/index.js';
-import { AuthError, createVerifier } from './auth.js';
-import { localCapacity, redisCapacity } from './capacity.js';
-import { connectCluster, type Cluster } from './cluster.js';
-import { classicHandlers } from './classic.js';
+import { createVerifier } from './auth.js';
 import { checkConfig, defaults, type Config } from './config.js';
-import { enterLobby } from './groups.js';
-import { openGate, type HandlerContext, type SharedListener } from './handle.js';
-import { createHttpHandler, originAllowed, type Health } from './http.js';
-import { clientAddress, ConnectionCounter, countRooms } from './limits.js';
+import { Admission, parseTrustProxy } from './core/admission.js';
+import { Core } from './core/index.js';
+import { connectStore } from './core/redis.js';
+import { attachSocketIo } from './edges/socketio.js';
+import { createHttpHandler, type Health } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { decoderFor } from './parser.js';
-import { Presence } from './presence.js';
-import { setUpResume } from './resume.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
-import { signalingHandlers } from './signaling.js';
-import type { IoServer, IoSocket } from './types.js';
+import type { IoServer } from './types.js';
 
 export { defaults, resolveConfig, type Config } from './config.js';
 
@@ -31,6 +22,7 @@ export interface TsunaguServer {
   port: number;
   io: IoServer;
   http: HttpServer;
+  core: Core;
   config: Config;
   log: Logger;
   metrics: Metrics;
@@ -41,16 +33,9 @@ export interface TsunaguServer {
   close(): Promise<void>;
 }
 
-/** Client events with a handler; any other is answered `unknown-event`. */
-const EVENTS = new Set(['join', 'leave', 'signal', 'message']);
-
-/** A connection refusal the client can read: `connect_error` with `err.data.code`. */
-function refusal(code: ErrorCode, message: string): Error {
-  return Object.assign(new Error(message), { data: { code, message } });
-}
-
 /**
- * Starts a tsunagu server. Options not given take their documented defaults (see `config.ts`).
+ * Starts a tsunagu server. Options not given take their documented defaults (see `config.ts`);
+ * durations are in milliseconds here (`resumeWindow: 30_000`), in seconds on the command line.
  * @example
  * const server = await createServer({ port: 0, host: '127.0.0.1' });
  * console.log(server.url); // http://127.0.0.1:40123
@@ -62,114 +47,33 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const log = logger ?? createLogger(config.logLevel);
   const verify = await createVerifier(config);
   const health: Health = { draining: false, checks: [] };
-  const cluster: Cluster | null = config.redis ? await connectCluster(config.redis, log) : null;
-  if (cluster) health.checks.push(cluster.check);
+  const trust = parseTrustProxy(String(config.trustProxy));
+  const urls = config.redis
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const store = urls.length > 0 ? await connectStore(urls, config.redisCluster, log) : null;
+  if (store) health.checks.push(() => store.problem);
 
-  // socket.io takes /socket.io/ for itself and hands every other request to the listener given
-  // here; that listener is only ready once the metrics (which read io) exist, hence the indirection.
-  // eslint-disable-next-line prefer-const -- assigned below, once io and the metrics exist
+  // Every other request goes to the HTTP handler, ready once the metrics (which read the edges) exist.
+  // eslint-disable-next-line prefer-const -- assigned below, once the edges and the metrics exist
   let handleHttp: ReturnType<typeof createHttpHandler> | undefined;
   const http = createHttpServer((req, res) => handleHttp!(req, res));
-  const io: IoServer = new Server(http, {
-    // The transport's hard cap sits above --max-payload, so an oversized event is answered with
-    // payload-too-large instead of a dropped connection; only a far larger frame closes it.
-    maxHttpBufferSize: config.maxPayload * 4,
-    cors: { origin: config.allowedOrigins === '*' ? '*' : config.allowedOrigins.split(',').map((o) => o.trim()) },
-    // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
-    allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
-    ...(cluster ? { adapter: cluster.adapter } : {}),
-    // socket.io's parser; its decoder judges each event's size and keeps each signal's text (parser.ts).
-    parser: { Encoder, Decoder: decoderFor(config.maxPayload) },
-    // A dropped client comes back with its id, rooms and missed broadcasts (signals included).
-    ...(config.resumeWindow > 0
-      ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
-      : {}),
+  const admission = new Admission(config, verify);
+  const counts = { socketio: () => socketio.size, peerjs: () => peerjs?.size ?? 0 };
+  const metrics = createMetrics({
+    clients: (protocol) => counts[protocol](),
+    rooms: () => core.roomCount,
+    peers: () => core.memberCount,
   });
-  // Signals bypass socket.io's packet log and keep a ledger of their own (see resume.ts), for as
-  // long as a dead link can go unnoticed: one ping interval and one ping timeout.
-  const { pingInterval = 25_000, pingTimeout = 20_000 } = io.engine.opts;
-  const resume = await setUpResume(io, config.resumeWindow, pingInterval + pingTimeout, cluster?.redis ?? null);
-  const rooms = countRooms(io);
-  let peerjs: PeerjsEndpoint | null = null;
-  const metrics = createMetrics(io, rooms, () => peerjs?.size ?? 0);
-  // Capacity leases are renewed for the places the presence holds; it reads them when it renews.
-  const holder: { presence?: Presence } = {};
-  const capacity = cluster
-    ? redisCapacity(cluster.redis, config.maxPeersPerRoom, () => holder.presence?.held() ?? [])
-    : localCapacity(io, config.maxPeersPerRoom);
-  const presence = new Presence(io, capacity, log, { clustered: cluster !== null, resumeWindow: config.resumeWindow });
-  holder.presence = presence;
-  presence.start();
-  const connections = new ConnectionCounter(config);
-  if (config.peerjs) {
-    const redis = cluster?.redis ?? null;
-    peerjs = attachPeerjs({ http, io, config, log, metrics, health, connections, verify, presence, redis });
-  }
+  // Dead links go unnoticed at most one ping interval and one ping timeout (socket.io's defaults).
+  const core = new Core({ config, log, metrics, store, unnoticedMs: 25_000 + 20_000 });
+  await core.start();
+  const socketio = attachSocketIo({ http, core, admission, trust, config, log, metrics });
+  const peerjs: PeerjsEndpoint | null = config.peerjs
+    ? attachPeerjs({ http, core, admission, trust, config, log, metrics })
+    : null;
   handleHttp = createHttpHandler({ config, log, metrics, health, verify, peerjs });
-
-  // The address a connection was counted under, given back when it goes: one shared listener, as
-  // a closure here would keep the whole middleware scope alive for the socket's life (~1.5 KiB).
-  const ADDRESS = Symbol('address');
-  function releaseConnection(this: IoSocket) {
-    connections.release((this as unknown as { [ADDRESS]: string })[ADDRESS]);
-  }
-  io.use((socket, next) => {
-    const reject = (code: ErrorCode, message: string) => {
-      metrics.connectionRejected(code);
-      log.info({ code, address }, 'connection refused');
-      next(refusal(code, message));
-    };
-    const address = clientAddress(socket.request, config.trustProxy);
-    if (health.draining) return reject('shutting-down', 'this server is shutting down');
-    if (connections.admit(address) !== null) return reject('too-many-connections', 'too many connections');
-    const admit = () => {
-      (socket as unknown as { [ADDRESS]: string })[ADDRESS] = address;
-      socket.on('disconnect', releaseConnection);
-      next();
-    };
-    socket.data.identity = null;
-    if (!verify) return admit();
-    const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    verify(auth?.token ?? socket.handshake.query.token).then(
-      (identity) => {
-        socket.data.identity = identity;
-        admit();
-      },
-      (err: unknown) => {
-        connections.release(address);
-        if (err instanceof AuthError) return reject(err.code, err.message);
-        log.error({ err }, 'token verification failed');
-        reject('internal', 'token verification failed');
-      },
-    );
-  });
-
-  // Built once, shared by every socket (see handle.ts): a connection costs listener slots only.
-  const ctx: HandlerContext = { log, metrics, config };
-  const gate = openGate(ctx, EVENTS);
-  const classic = classicHandlers(ctx);
-  const signaling = signalingHandlers(ctx, { io, config, rooms, capacity, presence, resume });
-  const listeners: Array<[string, SharedListener]> = [
-    ['join', signaling.join],
-    ['leave', signaling.leave],
-    ['signal', signaling.signal],
-    ['message', classic.message],
-    ['disconnect', classic.disconnect as SharedListener],
-    ['disconnect', signaling.disconnect as SharedListener],
-  ];
-  io.on('connection', (socket) => {
-    gate(socket);
-    resume.attach(socket);
-    for (const [event, listener] of listeners) (socket.on as (e: string, l: SharedListener) => void)(event, listener);
-    if (!socket.recovered) {
-      socket.data.name = null;
-      enterLobby(socket);
-    } else if (socket.data.room !== null) {
-      // Back within the resume window, rooms and data restored by socket.io (from Redis in a cluster).
-      presence.resumed(socket, socket.data.room);
-      log.info({ socket: socket.id, room: socket.data.room }, 'resumed');
-    }
-  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -185,30 +89,32 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       ? `[${config.host}]`
       : config.host;
   const url = `http://${urlHost}:${port}`;
-  log.info({ url, port, auth: config.auth }, 'listening');
+  log.info({ url, port, auth: config.auth, node: core.node }, 'listening');
 
-  const close = async () => {
-    peerjs?.close();
-    presence.close();
-    resume.close();
-    // io.close() disconnects every socket and closes the HTTP server; idle keep-alive
-    // connections would otherwise hold it open.
-    const closed = io.close();
-    http.closeAllConnections();
-    await closed;
-    await cluster?.close();
-  };
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      peerjs?.close();
+      // The edges first: their clients' drops reach a core that is still running, which then stops.
+      const closed = socketio.close();
+      http.closeAllConnections();
+      await closed;
+      await core.close();
+    })());
   return {
     url,
     port,
-    io,
+    io: socketio.io,
     http,
+    core,
     config,
     log,
     metrics,
     health,
     async shutdown(graceMs = config.shutdownGrace) {
-      await drain(io, health, graceMs, log);
+      health.draining = true; // /readyz answers 503 from here on
+      admission.draining = true; // and new connections are refused
+      await drain(socketio.io, core, graceMs, log);
       await close();
     },
     close,

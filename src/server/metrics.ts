@@ -4,8 +4,6 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type MetricValueWithName } from 'prom-client';
 import type { ErrorCode } from '../protocol/index.js';
-import { ROOM_PREFIX } from './groups.js';
-import type { IoServer } from './types.js';
 
 export type SignalKind = 'offer' | 'answer' | 'candidate' | 'other';
 export type Protocol = 'socketio' | 'peerjs';
@@ -30,12 +28,17 @@ export function signalKind(data: unknown): SignalKind {
   return 'other';
 }
 
-export function createMetrics(
-  io: IoServer,
-  rooms: { readonly size: number },
-  /** PeerJS clients on this node (0 when the endpoint is off). */
-  peerjsClients: () => number,
-): Metrics {
+/** What the gauges read when scraped. */
+export interface Gauges {
+  /** Clients connected to this node through an edge. */
+  clients(protocol: Protocol): number;
+  /** Rooms with a member on this node. */
+  rooms(): number;
+  /** Members (connected or away) of a room on this node. */
+  peers(): number;
+}
+
+export function createMetrics(gauges: Gauges): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tsunagu_' });
 
@@ -45,8 +48,8 @@ export function createMetrics(
     labelNames: ['protocol'] as const,
     registers: [registry],
     collect() {
-      this.set({ protocol: 'socketio' }, io.engine.clientsCount);
-      this.set({ protocol: 'peerjs' }, peerjsClients());
+      this.set({ protocol: 'socketio' }, gauges.clients('socketio'));
+      this.set({ protocol: 'peerjs' }, gauges.clients('peerjs'));
     },
   });
   new Gauge({
@@ -54,7 +57,7 @@ export function createMetrics(
     help: 'Rooms with at least one peer on this node.',
     registers: [registry],
     collect() {
-      this.set(rooms.size);
+      this.set(gauges.rooms());
     },
   });
   new Gauge({
@@ -62,9 +65,7 @@ export function createMetrics(
     help: 'Peers in a room on this node.',
     registers: [registry],
     collect() {
-      let peers = 0;
-      for (const [name, members] of io.of('/').adapter.rooms) if (name.startsWith(ROOM_PREFIX)) peers += members.size;
-      this.set(peers);
+      this.set(gauges.peers());
     },
   });
   // The hot path counts signals in plain numbers; prom-client gets them when scraped.

@@ -21,6 +21,7 @@
  */
 import { Decoder, type Packet } from 'socket.io-parser';
 import type { SignalEvent } from '../protocol/index.js';
+import { OversizePayload } from './core/gate.js';
 
 /** The text of each signal payload's `data`, by payload object (as the decoder handed it over). */
 const texts = new WeakMap<object, string>();
@@ -48,10 +49,7 @@ function dataText(packetText: string, payload: { to?: unknown }): string | undef
   return text.includes('"to":') ? undefined : text;
 }
 
-/** The payload of an event whose packet was over `--max-payload` (its `bytes`, binary parts included). */
-export class OversizePayload {
-  constructor(readonly bytes: number) {}
-}
+export { OversizePayload };
 
 /** The decoder class for a server with this payload limit. */
 export function decoderFor(maxPayload: number): typeof Decoder {
@@ -113,7 +111,7 @@ export const signalDataText = (payload: unknown): string | undefined =>
  */
 export function encodeSignal(
   encoder: { encode(packet: Packet): unknown[] },
-  signal: SignalEvent,
+  signal: Pick<SignalEvent, 'from'> & { data?: unknown },
   dataText: string | undefined,
   offset?: string,
 ): unknown[] {

@@ -2,15 +2,14 @@
  * Graceful shutdown: stop being ready, refuse newcomers, tell every client to move elsewhere, and
  * close once they have gone or the grace period is over — whichever comes first.
  */
-import type { Health } from './http.js';
+import type { Core } from './core/index.js';
 import type { Logger } from './logger.js';
 import type { IoServer } from './types.js';
 
-export async function drain(io: IoServer, health: Health, graceMs: number, log: Logger): Promise<void> {
-  health.draining = true; // /readyz answers 503 and new connections are refused from here on
+export async function drain(io: IoServer, core: Core, graceMs: number, log: Logger): Promise<void> {
   const sockets = [...io.sockets.sockets.values()];
   log.info({ clients: sockets.length, graceMs }, 'draining');
-  io.emit('server-shutdown', { graceMs });
+  core.broadcastLocal({ event: 'server-shutdown', data: { graceMs } });
   if (sockets.length === 0) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {

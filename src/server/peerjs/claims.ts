@@ -4,7 +4,7 @@
  * map; a cluster decides in Redis, in one atomic script, so two nodes never hand out the same id.
  */
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../capacity.js';
+import type { Store } from '../core/redis.js';
 
 export interface IdClaims {
   /** Takes `id` for `token` on `node`: false when another token holds it. */
@@ -36,15 +36,14 @@ return 0`;
 const LEASE_MS = 30_000;
 
 export function redisClaims(
-  redis: RedisClient,
+  store: Store,
   node: string,
   /** The ids this node holds now, with their tokens. */
   held: () => Iterable<{ id: string; token: string }>,
 ): IdClaims {
   const key = (id: string) => `tsunagu:peerjs:id:${id}`;
   const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
-  const claim = (id: string, token: string) =>
-    redis.eval(CLAIM, { keys: [key(id)], arguments: [node, hash(token), String(LEASE_MS)] });
+  const claim = (id: string, token: string) => store.eval(CLAIM, [key(id)], [node, hash(token), String(LEASE_MS)]);
   const renew = setInterval(() => {
     // The same script as a claim: it also puts a claim back if Redis lost it (a restart).
     for (const { id, token } of held()) claim(id, token).catch(() => {}); // Redis away: next round
@@ -54,7 +53,7 @@ export function redisClaims(
     claim: async (id, token) => (await claim(id, token)) === 1,
     release(id, token) {
       const value = `${node}|${hash(token)}`;
-      redis.eval(RELEASE, { keys: [key(id)], arguments: [value] }).catch(() => {}); // the lease runs out otherwise
+      store.eval(RELEASE, [key(id)], [value]).catch(() => {}); // the lease runs out otherwise
     },
     close: () => clearInterval(renew),
   };

@@ -19,24 +19,15 @@ import {
   type PeerjsRelay,
   type PeerjsServerMessage,
 } from '../../protocol/index.js';
-import { AuthError, type Verify } from '../auth.js';
-import type { RedisClient } from '../capacity.js';
+import { Refusal, clientAddress, type Admission, type TrustProxy } from '../core/admission.js';
+import { TokenBucket, describeIssues } from '../core/gate.js';
+import type { Core } from '../core/index.js';
 import type { Config } from '../config.js';
-import { describeIssues } from '../handle.js';
-import type { Health } from '../http.js';
 import { originAllowed } from '../http.js';
-import { clientAddress, TokenBucket, type ConnectionCounter } from '../limits.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, SignalKind } from '../metrics.js';
-import type { Presence } from '../presence.js';
-import type { IoServer } from '../types.js';
 import { localClaims, redisClaims } from './claims.js';
 import { WaitingRoom } from './waiting.js';
-
-/** PeerJS peers in the cluster directory: a realm no room name can be, keys no socket id can be. */
-export const PEERJS_REALM = '#peerjs';
-const entryKey = (id: string) => `peerjs:${id}`;
-const ENTRY_PREFIX = entryKey('');
 
 const KINDS: Record<string, SignalKind> = { OFFER: 'offer', ANSWER: 'answer', CANDIDATE: 'candidate' };
 const KNOWN_TYPES = new Set<string>(CLIENT_TYPES);
@@ -52,15 +43,12 @@ interface Peer {
 
 export interface PeerjsDeps {
   http: HttpServer;
-  io: IoServer;
+  core: Core;
+  admission: Admission;
+  trust: TrustProxy;
   config: Config;
   log: Logger;
   metrics: Metrics;
-  health: Health;
-  connections: ConnectionCounter;
-  verify: Verify | null;
-  presence: Presence;
-  redis: RedisClient | null;
 }
 
 export interface PeerjsEndpoint {
@@ -75,10 +63,12 @@ export interface PeerjsEndpoint {
 const send = (ws: WebSocket, message: PeerjsServerMessage) => ws.send(JSON.stringify(message));
 
 export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
-  const { http, io, config, log, metrics, health, connections, verify, presence } = deps;
+  const { http, core, admission, trust, config, log, metrics } = deps;
   const peers = new Map<string, Peer>();
-  const clustered = deps.redis !== null;
-  const claims = deps.redis ? redisClaims(deps.redis, presence.node, () => peers.values()) : localClaims;
+  const cluster = core.cluster;
+  /** Ids connected on other nodes, and where: every node tells every other when one opens or closes. */
+  const remote = new Map<string, string>();
+  const claims = cluster ? redisClaims(cluster.store, core.node, () => peers.values()) : localClaims;
   const waiting = new WaitingRoom(config.peerjsExpire, (src, dst) => {
     const sender = peers.get(src);
     if (sender) send(sender.ws, { type: 'EXPIRE', src: dst, dst: src });
@@ -86,11 +76,7 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
   // Our own limits apply to the frames; only a frame far beyond them closes the socket.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
 
-  presence.addSource(function* () {
-    for (const id of peers.keys()) yield { id: entryKey(id), room: PEERJS_REALM, node: presence.node };
-  });
-
-  // ---- relay: the hot path. A Map lookup, then one send (here) or one serverSideEmit (elsewhere).
+  // ---- relay: the hot path. A Map lookup, then one send (here) or one XADD to the node that holds it.
 
   const deliver = (target: Peer, message: PeerjsRelay): void => {
     if (target.ws.readyState !== WebSocket.OPEN) {
@@ -106,8 +92,8 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     const target = peers.get(message.dst);
     if (target) {
       deliver(target, message);
-    } else if (clustered && presence.nodeOf(entryKey(message.dst)) !== undefined) {
-      io.serverSideEmit('peerjs:relay', message);
+    } else if (cluster && remote.has(message.dst)) {
+      cluster.send(remote.get(message.dst)!, { t: 'pj', m: JSON.stringify(message) });
     } else {
       // Not connected anywhere: important messages wait for it, the rest are dropped (as in PeerJS).
       if (message.type === 'LEAVE' || message.type === 'EXPIRE') return;
@@ -123,24 +109,40 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     for (const message of waiting.take(id)) relay(message);
   };
 
-  if (clustered) {
-    io.on('peerjs:relay', (message) => {
+  /** Tells every other node that `ids` opened (or closed) here. */
+  const tell = (t: 'pjo' | 'pjc', ids: string[], nodes: Iterable<string> = cluster?.live ?? []) => {
+    if (!cluster || ids.length === 0) return;
+    for (const node of nodes) if (node !== core.node) cluster.send(node, { t, node: core.node, ids: ids.join(' ') });
+  };
+  if (cluster) {
+    core.onMessage('pj', (f) => {
+      const message = JSON.parse(f.m) as PeerjsRelay;
       const target = peers.get(message.dst);
+      // Gone from here meanwhile: the sender hears LEAVE, as on one node.
       if (target) deliver(target, message);
+      else if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
     });
-    const arrived = (entry: { id: string; node: string }) => {
-      if (!entry.id.startsWith(ENTRY_PREFIX)) return;
-      const id = entry.id.slice(ENTRY_PREFIX.length);
-      const mine = peers.get(id);
-      // Its token took it back on another node (a reconnect that landed elsewhere): ours is stale.
-      if (mine && entry.node !== presence.node) {
-        peers.delete(id);
-        mine.ws.close(1000, 'reconnected elsewhere');
+    core.onMessage('pjo', (f) => {
+      for (const id of f.ids.split(' ')) {
+        remote.set(id, f.node);
+        const mine = peers.get(id);
+        // Its token took it back on another node (a reconnect that landed elsewhere): ours is stale.
+        if (mine) {
+          peers.delete(id);
+          mine.ws.close(1000, 'reconnected elsewhere');
+        }
+        flush(id);
       }
-      flush(id);
-    };
-    io.on('dir:add', arrived);
-    io.on('dir:bulk', (entries) => entries.forEach(arrived));
+    });
+    core.onMessage('pjc', (f) => {
+      for (const id of f.ids.split(' ')) if (remote.get(id) === f.node) remote.delete(id);
+    });
+    // A node that appears (or comes back) learns our ids; one that died takes its ids along.
+    core.onNode('seen', (node) => tell('pjo', [...peers.keys()], [node]));
+    core.onNode('reassert', () => tell('pjo', [...peers.keys()]));
+    core.onNode('gone', (node) => {
+      for (const [id, at] of remote) if (at === node) remote.delete(id);
+    });
   }
 
   // ---- errors: PeerJS's own answer (`ERROR` with `payload.msg`), plus our stable code.
@@ -207,27 +209,26 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     const validId = peerjsId.safeParse(id);
     if (!validId.success)
       return refuse(ws, 'bad-request', error(`Invalid id: ${validId.error.issues[0].message}`, 'bad-request'));
-    if (health.draining) return refuse(ws, 'shutting-down', error('this server is shutting down', 'shutting-down'));
-    const address = clientAddress(req, config.trustProxy);
-    if (connections.admit(address) !== null) {
-      return refuse(ws, 'too-many-connections', error(PEERJS_ERRORS.CONNECTION_LIMIT_EXCEED, 'too-many-connections'));
-    }
-    ws.once('close', () => connections.release(address));
-    if (verify) {
+    // Counted from the upgrade to the socket's close, whatever happens in between.
+    const { over, release } = admission.open(clientAddress(req, trust));
+    ws.once('close', release);
+    try {
       // The PeerJS `token` parameter carries the JWT; its `sub` is the id the peer may take.
-      try {
-        const identity = await verify(token);
-        if (identity.sub !== id) {
-          return refuse(
-            ws,
-            'forbidden',
-            error(`${PEERJS_ERRORS.INVALID_TOKEN}: the token is for another id`, 'forbidden'),
-          );
-        }
-      } catch (err) {
-        if (!(err instanceof AuthError)) throw err;
-        return refuse(ws, err.code, error(`${PEERJS_ERRORS.INVALID_TOKEN}: ${err.message}`, err.code));
+      const identity = await admission.admit(over, token);
+      if (identity && identity.sub !== id) {
+        return refuse(
+          ws,
+          'forbidden',
+          error(`${PEERJS_ERRORS.INVALID_TOKEN}: the token is for another id`, 'forbidden'),
+        );
       }
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      if (err.code === 'too-many-connections') {
+        return refuse(ws, err.code, error(PEERJS_ERRORS.CONNECTION_LIMIT_EXCEED, 'too-many-connections'));
+      }
+      const msg = err.code === 'shutting-down' ? err.message : `${PEERJS_ERRORS.INVALID_TOKEN}: ${err.message}`;
+      return refuse(ws, err.code, error(msg, err.code));
     }
     const held = peers.get(id);
     if ((held && held.token !== token) || !(await claims.claim(id, token))) {
@@ -254,11 +255,11 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
       if (peers.get(id) !== peer) return;
       peers.delete(id);
       claims.release(id, token);
-      if (clustered) presence.withdraw(entryKey(id));
+      tell('pjc', [id]);
       log.debug({ peerjs: id }, 'peerjs peer left');
     });
     send(ws, { type: 'OPEN' });
-    if (clustered) presence.publish({ id: entryKey(id), room: PEERJS_REALM, node: presence.node });
+    tell('pjo', [id]);
     log.debug({ peerjs: id }, 'peerjs peer open');
     flush(id);
   };
@@ -306,7 +307,7 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     // Like PeerJS server, any key may ask for an id; the key is checked when the socket opens.
     if (parts.length === 2 && parts[1] === 'id') {
       let id = randomUUID();
-      while (peers.has(id) || presence.nodeOf(entryKey(id)) !== undefined) id = randomUUID();
+      while (peers.has(id) || remote.has(id)) id = randomUUID();
       text(200, id);
       return true;
     }
@@ -315,8 +316,7 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
         text(401, 'Unauthorized', 'text/plain');
         return true;
       }
-      const ids = [...peers.keys()];
-      for (const entry of presence.elsewhereIn(PEERJS_REALM)) ids.push(entry.id.slice(ENTRY_PREFIX.length));
+      const ids = [...peers.keys(), ...remote.keys()];
       text(200, JSON.stringify(ids), 'application/json; charset=utf-8');
       return true;
     }

@@ -1,0 +1,722 @@
+/**
+ * The core: sessions, room membership (connected and away), routing between nodes, and the gate.
+ * Edges (socket.io, PeerJS) only translate frames to and from it, so every rule lives here once and
+ * holds the same on one node and in a cluster.
+ *
+ * A room's members are its connected and away sessions: the one source for capacity, the join ack,
+ * signal routing and the presence events. Each node keeps a view of the rooms it has members in
+ * (every member, wherever it is); in a cluster the view is filled from Redis at join and kept in step
+ * by the other nodes' messages, so relaying a signal asks no one anything.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  protocolError,
+  schemas,
+  type Identity,
+  type JoinResult,
+  type PeerInfo,
+  type Result,
+} from '../../protocol/index.js';
+import { roomAllowed } from '../auth.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { signalKind, type Metrics } from '../metrics.js';
+import { iceServersFor } from '../turn.js';
+import { Cluster, type Member } from './cluster.js';
+import { OK, OversizePayload, TokenBucket, parse } from './gate.js';
+import { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
+import type { Store } from './redis.js';
+
+export { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
+
+export type LeaveReason = 'left' | 'disconnected';
+type Ack = Result<object>;
+
+/** Events a client may send, and nothing else. */
+export const CLIENT_EVENTS = new Set(['join', 'leave', 'signal', 'message']);
+
+/** Signal data carried between nodes: JSON, with binary parts as base64 (JSON has no bytes). */
+const BINARY = '$tsunagu.bin';
+const toWire = (value: unknown): string =>
+  JSON.stringify(value, function (this: unknown, _key, v: unknown) {
+    const raw = (this as Record<string, unknown>)[_key];
+    if (raw instanceof Uint8Array) return { [BINARY]: Buffer.from(raw).toString('base64') };
+    if (raw instanceof ArrayBuffer) return { [BINARY]: Buffer.from(raw).toString('base64') };
+    return v;
+  });
+const fromWire = (text: string): unknown =>
+  JSON.parse(text, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && BINARY in v
+      ? Buffer.from((v as Record<string, string>)[BINARY], 'base64')
+      : v,
+  );
+
+export interface CoreOptions {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** Redis, for a cluster; null for one node. */
+  store: Store | null;
+  /** How long a dead link can go unnoticed (ms): events written longer ago are let go. */
+  unnoticedMs: number;
+}
+
+/** What `resume` hands back: the session, and what it missed, in order. */
+export interface Resumed {
+  session: Session;
+  missed: Numbered[];
+}
+
+export class Core {
+  readonly node = randomUUID();
+  readonly config: Config;
+  /** Sessions of this node, connected or away, by id. */
+  readonly sessions = new Map<string, Session>();
+  /** This node's sessions in each group (a room, or the lobby). */
+  readonly #local = new Map<string, Set<Session>>();
+  /** Every member of each room this node has a member in (cluster-wide). */
+  readonly #views = new Map<string, Map<string, Member>>();
+  /** Away sessions, by the secret that takes them back. */
+  readonly #bySecret = new Map<string, Session>();
+  /** Sessions that moved to another node on resume: where to forward what still comes here. */
+  readonly #moved = new Map<string, string>();
+  /** Resumes through this node waiting for the session's node to hand it over. */
+  readonly #takes = new Map<string, (snapshot: string) => void>();
+  readonly #buckets = new WeakMap<Session, TokenBucket>();
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  readonly cluster: Cluster | null;
+  /** A coarse clock, enough to tell what was written long ago. */
+  #now = Date.now();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  /** Handlers for inbox messages other modules register (the PeerJS edge's). */
+  readonly #extra = new Map<string, (fields: Record<string, string>) => void>();
+
+  constructor(private readonly options: CoreOptions) {
+    this.config = options.config;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+    this.cluster = options.store
+      ? new Cluster(options.store, this.node, options.log, {
+          message: (fields) => this.#receive(fields),
+          nodeGone: (node) => this.#nodeGone(node),
+          nodeSeen: (node) => this.#nodeListeners.seen.forEach((l) => l(node)),
+          reassert: () => this.#reassert(),
+          held: () => this.#held(),
+        })
+      : null;
+  }
+
+  async start(): Promise<void> {
+    this.#timers.push(setInterval(() => (this.#now = Date.now()), 1_000));
+    // What was written longer ago than a dead link can go unnoticed has been received.
+    this.#timers.push(
+      setInterval(() => {
+        const before = this.#now - this.options.unnoticedMs;
+        for (const s of this.sessions.values()) if (s.link !== null) s.forget(before);
+      }, this.options.unnoticedMs),
+    );
+    for (const t of this.#timers) t.unref();
+    await this.cluster?.start();
+  }
+
+  /** Rooms with a member on this node. */
+  get roomCount(): number {
+    return this.#views.size;
+  }
+
+  /** Members in a room on this node (connected or away). */
+  get memberCount(): number {
+    let n = 0;
+    for (const [group, sessions] of this.#local) if (group !== LOBBY) n += sessions.size;
+    return n;
+  }
+
+  readonly #nodeListeners = {
+    seen: [] as Array<(node: string) => void>,
+    gone: [] as Array<(node: string) => void>,
+    reassert: [] as Array<(node: string) => void>,
+  };
+
+  /** Called when a node appears (`seen`), dies (`gone`), or this node reasserts itself (`reassert`). */
+  onNode(kind: 'seen' | 'gone' | 'reassert', listener: (node: string) => void): void {
+    this.#nodeListeners[kind].push(listener);
+  }
+
+  /** A handler for inbox messages of type `t` (for edges with routing of their own). */
+  onMessage(t: string, handler: (fields: Record<string, string>) => void): void {
+    this.#extra.set(t, handler);
+  }
+
+  // ---- sessions
+
+  /** A client connected through an edge: a new session, in the lobby. */
+  open(id: string, link: Link, identity: Identity | null, address: string): Session {
+    const session = new Session(id, link, identity, address);
+    this.sessions.set(id, session);
+    this.#enter(session, LOBBY);
+    this.#buckets.set(session, new TokenBucket(this.config.rateLimit, this.config.rateBurst));
+    return session;
+  }
+
+  /** The session's link dropped. `resumable`: the edge says the client may come back with it. */
+  drop(session: Session, resumable: boolean, secret: string | null): void {
+    if (session.ended || session.link === null) return;
+    session.link = null;
+    this.#log.info({ socket: session.id, room: session.room }, 'dropped');
+    if (!resumable || this.config.resumeWindow === 0 || secret === null) return this.end(session, 'disconnected');
+    session.secret = secret;
+    this.#bySecret.set(secret, session);
+    this.cluster?.placeSecret(secret, this.config.resumeWindow);
+    session.awayTimer = setTimeout(() => {
+      this.#log.info({ socket: session.id, room: session.room }, 'resume window over');
+      this.end(session, 'disconnected');
+    }, this.config.resumeWindow);
+    session.awayTimer.unref();
+    if (session.room === null) {
+      // A lobby client is announced at once, as the classic relay always did.
+      this.#toGroup(LOBBY, { event: 'user disconnected', data: undefined }, session.id);
+      return;
+    }
+    this.#changeMember(session, { away: true }, 'peer-reconnecting');
+  }
+
+  /** The session is over: left for good. */
+  end(session: Session, reason: LeaveReason): void {
+    if (session.ended) return;
+    if (session.awayTimer) clearTimeout(session.awayTimer);
+    if (session.secret !== null) {
+      this.#bySecret.delete(session.secret);
+      this.cluster?.forgetSecret(session.secret);
+    }
+    const link = session.link;
+    session.link = null;
+    if (session.room !== null) this.#leaveRoom(session, reason);
+    else if (!session.awayTimer) this.#toGroup(LOBBY, { event: 'user disconnected', data: undefined }, session.id);
+    this.#exit(session, LOBBY);
+    session.ended = true;
+    this.sessions.delete(session.id);
+    link?.close(reason);
+  }
+
+  /**
+   * A client comes back with its session's secret and the last number it saw: the session, with
+   * what it missed; or null (unknown, over, or events missed that are no longer kept). The session
+   * may be on another node: it is handed over here.
+   */
+  async resume(secret: string, seen: number, link: Link): Promise<Resumed | null> {
+    let session = this.#bySecret.get(secret) ?? null;
+    if (session === null && this.cluster) session = await this.#takeOver(secret, seen);
+    if (session === null || session.ended || session.link !== null) return null;
+    const missed = session.after(seen);
+    if (missed === null) {
+      this.end(session, 'disconnected');
+      return null;
+    }
+    if (session.awayTimer) clearTimeout(session.awayTimer);
+    session.awayTimer = null;
+    this.#bySecret.delete(secret);
+    this.cluster?.forgetSecret(secret);
+    session.secret = null;
+    session.link = link;
+    this.sessions.set(session.id, session);
+    return { session, missed };
+  }
+
+  /** A resumed session's client is connected again (its edge has bound the link): the room hears it is back. */
+  back(session: Session): void {
+    if (session.room !== null) this.#changeMember(session, { away: false, node: this.node }, 'peer-resumed');
+    this.#log.info({ socket: session.id, room: session.room }, 'resumed');
+  }
+
+  // ---- events from clients: the gate, then the handler
+
+  /**
+   * Handles one inbound event. `text`: for a signal, its data as the sender wrote it, if the edge
+   * could take it. The result is the answer (an ack, or an `error` event without one).
+   */
+  handle(session: Session, event: string, payload: unknown, text?: string): Ack | Promise<Ack> {
+    if (!CLIENT_EVENTS.has(event)) return protocolError('unknown-event', `unknown event '${event.slice(0, 64)}'`);
+    if (!this.#buckets.get(session)!.take()) {
+      return protocolError('rate-limited', `${event}: more than ${this.config.rateLimit} events/s`);
+    }
+    if (payload instanceof OversizePayload) {
+      return protocolError('payload-too-large', `${event}: ${payload.bytes} bytes > ${this.config.maxPayload}`);
+    }
+    switch (event) {
+      case 'signal': {
+        const p = parse(event, schemas.signalRequest, payload);
+        return p.ok && 'value' in p ? this.signal(session, p.value.to, p.value.data, text) : (p as Ack);
+      }
+      case 'join': {
+        const p = parse(event, schemas.joinRequest, payload);
+        return p.ok && 'value' in p ? this.join(session, p.value.room, p.value.name ?? null) : (p as Ack);
+      }
+      case 'leave': {
+        const p = parse(event, schemas.leaveRequest, payload ?? undefined);
+        return p.ok ? this.leave(session) : (p as Ack);
+      }
+      default: {
+        const p = parse(event, schemas.classicMessage, payload);
+        return p.ok && 'value' in p ? this.message(session, p.value) : (p as Ack);
+      }
+    }
+  }
+
+  async join(session: Session, room: string, name: string | null): Promise<Ack> {
+    const identity = session.identity;
+    if (identity && !roomAllowed(identity.room, room)) {
+      return protocolError('forbidden', `join: the token does not allow room '${room}'`);
+    }
+    if (session.room !== room) {
+      const refused = await this.#admit(session, room, identity ? (identity.name ?? identity.sub) : name);
+      if (refused) return refused;
+    }
+    const view = this.#views.get(room)!;
+    const peers = [...view.values()]
+      .filter((m) => m.id !== session.id)
+      .map((m): PeerInfo => (m.away ? { id: m.id, name: m.name, away: true } : { id: m.id, name: m.name }));
+    const result: JoinResult = {
+      self: { id: session.id, name: session.name },
+      peers,
+      iceServers: iceServersFor(this.config, identity?.sub ?? session.id),
+    };
+    return { ok: true, ...result };
+  }
+
+  leave(session: Session): Ack {
+    if (session.room === null) return protocolError('not-in-room', 'leave: not in a room');
+    this.#log.info({ socket: session.id, room: session.room }, 'left');
+    this.#leaveRoom(session, 'left');
+    this.#enter(session, LOBBY);
+    return OK;
+  }
+
+  /**
+   * The hot path: map lookups and one write — to the target's link on this node, or one XADD to
+   * the inbox of the node that holds it. No Redis round trip, nothing asked of anyone.
+   */
+  signal(session: Session, to: string, data: unknown, text?: string): Ack | Promise<Ack> {
+    const room = session.room;
+    if (room === null) return protocolError('not-in-room', 'signal: join a room first');
+    const target = to === session.id ? undefined : this.sessions.get(to);
+    if (target !== undefined && target.room === room) {
+      target.push({ event: 'signal', data: { from: session.id, data }, text }, this.#now);
+    } else {
+      const member = to === session.id ? undefined : this.#views.get(room)?.get(to);
+      if (member === undefined && this.cluster && to !== session.id) return this.#signalUnseen(session, to, data, text);
+      const node = member?.node === this.node ? this.#moved.get(to) : member?.node;
+      if (node === undefined) return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
+      this.#forward(node, room, session.id, to, data, text);
+    }
+    this.#metrics.signal(signalKind(data));
+    return OK;
+  }
+
+  #forward(node: string, room: string, from: string, to: string, data: unknown, text?: string): void {
+    this.cluster!.send(node, { t: 's', room, to, from, d: text ?? toWire(data), ...(text ? {} : { b: '1' }) });
+  }
+
+  /**
+   * A signal to a member this node has not heard of yet: it joined on another node a moment ago
+   * and the news is on its way. Redis is asked, once; not the common case.
+   */
+  async #signalUnseen(session: Session, to: string, data: unknown, text?: string): Promise<Ack> {
+    const room = session.room!;
+    const member = await this.cluster!.member(room, to);
+    if (member === null || member.node === this.node || session.room !== room) {
+      return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
+    }
+    this.#forward(member.node, room, session.id, to, data, text);
+    this.#metrics.signal(signalKind(data));
+    return OK;
+  }
+
+  /** The classic relay: to every other session of the sender's group (its room, or the lobby). */
+  message(session: Session, data: unknown): Ack {
+    this.#toGroup(session.group, { event: 'message', data }, session.id);
+    this.#metrics.classicMessage();
+    return OK;
+  }
+
+  /** Tells every session (on this node) that the server is going away. */
+  broadcastLocal(event: Outbound): void {
+    for (const s of this.sessions.values()) if (s.link !== null) s.push(event, this.#now);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    for (const s of [...this.sessions.values()]) {
+      if (s.awayTimer) clearTimeout(s.awayTimer);
+      s.awayTimer = null;
+    }
+    await this.cluster?.close();
+  }
+
+  // ---- membership
+
+  /** Admits `session` to `room` (capacity counts away members), leaving its old room; an error, or null. */
+  async #admit(session: Session, room: string, name: string | null): Promise<Ack | null> {
+    const opens = !this.#views.has(room);
+    if (opens && this.#views.size >= this.config.maxRooms) {
+      return protocolError('too-many-rooms', `join: this server holds ${this.config.maxRooms} rooms already`);
+    }
+    const full = () =>
+      protocolError('room-full', `join: room '${room}' is full (${this.config.maxPeersPerRoom} peers)`);
+    const member: Member = { id: session.id, name, node: this.node, away: false, joinedAt: Date.now() };
+    // The view exists before Redis answers: news of others arriving meanwhile lands in it.
+    let view = this.#views.get(room);
+    if (!view) this.#views.set(room, (view = new Map()));
+    if (this.cluster) {
+      let members: Member[] | null;
+      try {
+        members = await this.cluster.admit(room, member, this.config.maxPeersPerRoom);
+      } catch (err) {
+        this.#dropViewIfEmpty(room);
+        throw err;
+      }
+      if (members === null) {
+        this.#dropViewIfEmpty(room);
+        return full();
+      }
+      for (const m of members) if (m.id !== session.id && !view.has(m.id)) view.set(m.id, m);
+    } else if (view.size >= this.config.maxPeersPerRoom) {
+      return full();
+    }
+    if (session.ended || session.link === null) {
+      this.#dropViewIfEmpty(room);
+      if (this.cluster) this.cluster.remove(room, session.id);
+      return protocolError('not-in-room', 'join: disconnected while joining');
+    }
+    if (session.room !== null) this.#leaveRoom(session, 'left');
+    else this.#exit(session, LOBBY);
+    session.room = room;
+    session.name = name;
+    session.joinedAt = member.joinedAt;
+    view.set(session.id, member);
+    this.#enter(session, room);
+    // Announced after the member list was read in one atomic step: a peer joining meanwhile is
+    // seen at least once (in `peers` or as `peer-joined`), never missed. Clients key peers by id.
+    this.#announce(room, 'joined', member);
+    this.#log.info({ socket: session.id, room }, 'joined');
+    return null;
+  }
+
+  #leaveRoom(session: Session, reason: LeaveReason): void {
+    const room = session.room!;
+    this.#exit(session, room);
+    session.room = null;
+    const view = this.#views.get(room);
+    const member = view?.get(session.id) ?? {
+      id: session.id,
+      name: session.name,
+      node: this.node,
+      away: false,
+      joinedAt: 0,
+    };
+    this.#announce(room, 'left', member, reason);
+    view?.delete(session.id);
+    this.#dropViewIfEmpty(room);
+    this.cluster?.remove(room, session.id);
+  }
+
+  /** A member's state changed (away, or back): the view, Redis, and the others. */
+  #changeMember(session: Session, change: Partial<Member>, kind: 'peer-reconnecting' | 'peer-resumed'): void {
+    const room = session.room!;
+    let view = this.#views.get(room);
+    if (!view) this.#views.set(room, (view = new Map()));
+    const member: Member = {
+      ...(view.get(session.id) ?? {
+        id: session.id,
+        name: session.name,
+        node: this.node,
+        away: false,
+        joinedAt: session.joinedAt,
+      }),
+      ...change,
+    };
+    view.set(session.id, member);
+    this.#announce(room, kind === 'peer-reconnecting' ? 'away' : 'back', member);
+    if (this.cluster) {
+      this.cluster.put(room, [member]).then(
+        (members) => this.#merge(room, members),
+        () => {}, // Redis away: reasserted when it returns
+      );
+    }
+  }
+
+  /** Tells the room (here and on the other nodes with members in it) of a member's change. */
+  #announce(room: string, kind: 'joined' | 'left' | 'away' | 'back', member: Member, reason?: LeaveReason): void {
+    this.#apply(room, kind, member, reason);
+    if (!this.cluster) return;
+    const fields = { t: 'm', room, kind, m: JSON.stringify(member), ...(reason ? { reason } : {}) };
+    for (const node of this.#nodesOf(room)) this.cluster.send(node, fields);
+  }
+
+  /** A member's change, as this node's sessions in the room hear it. */
+  #apply(room: string, kind: 'joined' | 'left' | 'away' | 'back', member: Member, reason?: LeaveReason): void {
+    const view = this.#views.get(room);
+    if (view && member.node !== this.node) {
+      if (kind === 'left') view.delete(member.id);
+      else view.set(member.id, member);
+    }
+    const except = member.id;
+    switch (kind) {
+      case 'joined':
+        return this.#toLocal(room, { event: 'peer-joined', data: { id: member.id, name: member.name } }, except);
+      case 'left':
+        this.#toLocal(room, { event: 'peer-left', data: { id: member.id, reason: reason ?? 'left' } }, except);
+        // The classic relay's word for the same thing, for pages that joined a room.
+        if (reason === 'disconnected') this.#toLocal(room, { event: 'user disconnected', data: undefined }, except);
+        return;
+      case 'away':
+        return this.#toLocal(room, { event: 'peer-reconnecting', data: { id: member.id } }, except);
+      case 'back':
+        return this.#toLocal(room, { event: 'peer-resumed', data: { id: member.id } }, except);
+    }
+  }
+
+  /** Members Redis knows that this node's view lacks (or has stale): taken in and announced. */
+  #merge(room: string, members: Member[]): void {
+    const view = this.#views.get(room);
+    if (!view) return;
+    for (const m of members) {
+      if (m.node === this.node) continue;
+      const known = view.get(m.id);
+      if (!known) this.#apply(room, 'joined', m);
+      else if (known.away && !m.away) this.#apply(room, 'back', m);
+      else view.set(m.id, m);
+    }
+  }
+
+  // ---- groups and delivery
+
+  #enter(session: Session, group: string): void {
+    let set = this.#local.get(group);
+    if (!set) this.#local.set(group, (set = new Set()));
+    set.add(session);
+  }
+
+  #exit(session: Session, group: string): void {
+    const set = this.#local.get(group);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) this.#local.delete(group);
+  }
+
+  #dropViewIfEmpty(room: string): void {
+    if (!this.#local.has(room)) this.#views.delete(room);
+  }
+
+  /** To this node's sessions of `group`, but `except`. */
+  #toLocal(group: string, event: Outbound, except?: string): void {
+    const set = this.#local.get(group);
+    if (!set) return;
+    for (const s of set) if (s.id !== except) s.push(event, this.#now);
+  }
+
+  /** To every session of `group`, on every node that has one. */
+  #toGroup(group: string, event: Outbound, except: string): void {
+    this.#toLocal(group, event, except);
+    if (!this.cluster) return;
+    const nodes = group === LOBBY ? [...this.cluster.live].filter((n) => n !== this.node) : this.#nodesOf(group);
+    if (nodes.length === 0) return;
+    const fields = { t: 'g', group, except, event: event.event, d: event.data === undefined ? '' : toWire(event.data) };
+    for (const node of nodes) this.cluster.send(node, fields);
+  }
+
+  /** The other nodes with members in `room`. */
+  #nodesOf(room: string): string[] {
+    const nodes = new Set<string>();
+    for (const m of this.#views.get(room)?.values() ?? []) if (m.node !== this.node) nodes.add(m.node);
+    return [...nodes];
+  }
+
+  // ---- the cluster
+
+  #receive(f: Record<string, string>): void {
+    switch (f.t) {
+      case 's': {
+        const target = this.sessions.get(f.to);
+        if (target && target.room === f.room) {
+          // The data stays text from sender to receiver, unless it carries bytes (see `Outbound.text`).
+          const signal: Outbound = f.b
+            ? { event: 'signal', data: { from: f.from, data: fromWire(f.d) } }
+            : { event: 'signal', data: { from: f.from }, text: f.d };
+          target.push(signal, this.#now);
+        } else if (this.#moved.has(f.to)) {
+          this.cluster!.send(this.#moved.get(f.to)!, f);
+        }
+        return;
+      }
+      case 'g':
+        return this.#toLocal(f.group, { event: f.event, data: f.d === '' ? undefined : fromWire(f.d) }, f.except);
+      case 'm':
+        return this.#apply(f.room, f.kind as 'joined', JSON.parse(f.m) as Member, f.reason as LeaveReason | undefined);
+      case 'take':
+        return this.#handOver(f);
+      case 'taken':
+        this.#takes.get(f.req)?.(f.s);
+        return;
+      default:
+        this.#extra.get(f.t)?.(f);
+    }
+  }
+
+  /** A node's lease ran out: its members are gone, and this node's sessions in their rooms are told. */
+  #nodeGone(node: string): void {
+    this.#log.warn({ node }, 'node went quiet; its peers are gone');
+    this.#nodeListeners.gone.forEach((l) => l(node));
+    for (const [room, view] of this.#views) {
+      for (const m of [...view.values()]) {
+        if (m.node !== node) continue;
+        this.#apply(room, 'left', m, 'disconnected');
+      }
+    }
+  }
+
+  /**
+   * This node's lease was gone (Redis restarted, or this node was frozen or cut off longer than
+   * its lease): it writes its members back and reads each room's members again; whoever it lacks
+   * is announced, and the others hear of its members in turn.
+   */
+  #reassert(): void {
+    this.#log.info('reasserting this node in the cluster');
+    this.#nodeListeners.reassert.forEach((l) => l(this.node));
+    for (const [room, sessions] of this.#local) {
+      if (room === LOBBY) continue;
+      const view = this.#views.get(room);
+      const mine = [...sessions].map((s) => view?.get(s.id)).filter((m): m is Member => m !== undefined);
+      this.cluster!.put(room, mine).then(
+        (members) => {
+          this.#merge(room, members);
+          for (const m of mine) {
+            const fields = { t: 'm', room, kind: m.away ? 'away' : 'back', m: JSON.stringify(m) };
+            for (const node of this.#nodesOf(room)) this.cluster!.send(node, fields);
+          }
+        },
+        () => {}, // Redis away again: the next heartbeat reasserts
+      );
+    }
+  }
+
+  /** The places this node holds, by room, for their leases. */
+  #held(): Map<string, string[]> {
+    const held = new Map<string, string[]>();
+    for (const [room, sessions] of this.#local)
+      if (room !== LOBBY)
+        held.set(
+          room,
+          [...sessions].map((s) => s.id),
+        );
+    return held;
+  }
+
+  /** Asks the node holding the away session with `secret` to hand it over. */
+  async #takeOver(secret: string, seen: number): Promise<Session | null> {
+    const node = await this.cluster!.nodeOfSecret(secret);
+    if (node === null || node === this.node) return null;
+    const req = randomUUID();
+    const snapshot = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve(''), 3_000);
+      this.#takes.set(req, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.cluster!.send(node, { t: 'take', secret, seen: String(seen), req, node: this.node });
+    });
+    this.#takes.delete(req);
+    if (snapshot === '') return null;
+    const s = JSON.parse(snapshot) as {
+      id: string;
+      room: string | null;
+      name: string | null;
+      joinedAt: number;
+      identity: Identity | null;
+      address: string;
+      seq: number;
+      kept: Array<{ event: string; seq: number; text?: string; d: string }>;
+    };
+    const session = new Session(s.id, PARKED, s.identity, s.address);
+    session.link = null;
+    session.room = s.room;
+    session.name = s.name;
+    session.joinedAt = s.joinedAt;
+    session.seq = s.seq;
+    for (const k of s.kept) {
+      const kept: Numbered = {
+        event: k.event,
+        seq: k.seq,
+        at: this.#now,
+        data: k.d === '' ? undefined : fromWire(k.d),
+      };
+      if (k.text !== undefined) kept.text = k.text;
+      session.kept.push(kept);
+    }
+    session.secret = secret;
+    this.#bySecret.set(secret, session);
+    this.#buckets.set(session, new TokenBucket(this.config.rateLimit, this.config.rateBurst));
+    if (session.room !== null) {
+      let view = this.#views.get(session.room);
+      if (!view) this.#views.set(session.room, (view = new Map()));
+      this.#enter(session, session.room);
+      const members = await this.cluster!.put(session.room, [
+        { id: s.id, name: s.name, node: this.node, away: true, joinedAt: s.joinedAt },
+      ]).catch(() => [] as Member[]);
+      for (const m of members) if (m.id !== s.id && !view.has(m.id)) view.set(m.id, m);
+      view.set(s.id, { id: s.id, name: s.name, node: this.node, away: true, joinedAt: s.joinedAt });
+    } else this.#enter(session, LOBBY);
+    // Its away timer runs here now, for a full window: the old node gave it up.
+    session.awayTimer = setTimeout(() => this.end(session, 'disconnected'), this.config.resumeWindow);
+    session.awayTimer.unref();
+    return session;
+  }
+
+  /** Another node asks for an away session of ours: handed over, and what still comes here follows it. */
+  #handOver(f: Record<string, string>): void {
+    const session = this.#bySecret.get(f.secret);
+    if (!session || session.ended || session.link !== null) {
+      this.cluster!.send(f.node, { t: 'taken', req: f.req, s: '' });
+      return;
+    }
+    const snapshot = JSON.stringify({
+      id: session.id,
+      room: session.room,
+      name: session.name,
+      joinedAt: session.joinedAt,
+      identity: session.identity,
+      address: session.address,
+      seq: session.seq,
+      kept: session.kept.map((k) => ({
+        event: k.event,
+        seq: k.seq,
+        // A signal kept with its text travels as the text, and `from` beside it.
+        ...(k.text !== undefined ? { text: k.text } : {}),
+        d:
+          k.text !== undefined
+            ? toWire({ from: (k.data as { from: string }).from })
+            : k.data === undefined
+              ? ''
+              : toWire(k.data),
+      })),
+    });
+    // Gone from here without a word: the new node announces it back.
+    if (session.awayTimer) clearTimeout(session.awayTimer);
+    this.#bySecret.delete(f.secret);
+    this.sessions.delete(session.id);
+    if (session.room !== null) {
+      this.#exit(session, session.room);
+      this.#views
+        .get(session.room)
+        ?.set(session.id, { id: session.id, name: session.name, node: f.node, away: true, joinedAt: session.joinedAt });
+      this.#dropViewIfEmpty(session.room);
+    } else this.#exit(session, LOBBY);
+    session.ended = true;
+    this.#moved.set(session.id, f.node);
+    setTimeout(() => this.#moved.delete(session.id), this.config.resumeWindow).unref();
+    this.cluster!.send(f.node, { t: 'taken', req: f.req, s: snapshot });
+  }
+}
+
+/** The link of a session taken over from another node, until its client's connection is bound. */
+const PARKED: Link = { write() {}, close() {} };
