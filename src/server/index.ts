@@ -8,6 +8,7 @@ import { AuthError, createVerifier } from './auth.js';
 import { localCapacity, redisCapacity } from './capacity.js';
 import { connectCluster, type Cluster } from './cluster.js';
 import { classicHandlers } from './classic.js';
+import { serveClassicClient } from './classic-client.js';
 import { checkConfig, defaults, type Config } from './config.js';
 import { enterLobby } from './groups.js';
 import { openGate, type HandlerContext, type SharedListener } from './handle.js';
@@ -84,7 +85,10 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     ...(config.resumeWindow > 0
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
       : {}),
+    // Our own build of the client is served instead, with the tutorial-era API kept.
+    serveClient: false,
   });
+  serveClassicClient(http, log);
   // Signals bypass socket.io's packet log and keep a ledger of their own (see resume.ts), for as
   // long as a dead link can go unnoticed: one ping interval and one ping timeout.
   const { pingInterval = 25_000, pingTimeout = 20_000 } = io.engine.opts;
