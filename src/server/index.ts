@@ -85,6 +85,8 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     ...(config.resumeWindow > 0
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
       : {}),
+    // socket.io-client 1.x/2.x, as the classic tutorial's page loads (see docs/protocol.md).
+    allowEIO3: config.allowEio3,
     // Our own build of the client is served instead, with the tutorial-era API kept.
     serveClient: false,
   });
