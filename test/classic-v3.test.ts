@@ -100,6 +100,21 @@ describe('socket.io-client 1.x and 2.x (Engine.IO v3) on the classic relay', () 
     });
   }
 
+  it('a joined 2.x client whose link drops is peer-left at once: Engine.IO v3 cannot resume, so no place is kept', async () => {
+    const server = await startServer(); // with the default resume window
+    const old = await connectLegacy('2.5.0', server.url, { transports: ['websocket'] });
+    const v4 = await connect(server.url);
+    await requestLegacy(old, 'join', { room: 'drop' });
+    await request(v4, 'join', { room: 'drop' });
+    const seen: string[] = [];
+    v4.onAny((event: string) => seen.push(event));
+    const left = next(v4, 'peer-left');
+    const id = old.id; // the 2.x client forgets its id when it disconnects
+    old.io.engine.close(); // the transport dies without socket.io's goodbye, as on a network loss
+    assert.deepEqual(await left, { id, reason: 'disconnected' });
+    assert.equal(seen[0], 'peer-left', 'no peer-reconnecting first');
+  });
+
   it('a 2.x client refused at connection hears error with the code (it has no connect_error)', async () => {
     const server = await startServer({ maxConnections: 1 });
     await connect(server.url);

@@ -100,7 +100,10 @@ export function signalingHandlers(ctx: HandlerContext, deps: SignalingDeps) {
   // socket.io has already taken the socket out of its rooms; only the others need telling.
   function disconnect(this: IoSocket, reason: string) {
     const room = this.data.room;
-    if (room !== null) presence.dropped(this, room, config.resumeWindow > 0 && RESUMABLE.has(reason));
+    // An Engine.IO v3 client (socket.io-client 1.x/2.x) cannot resume: keeping its place would only
+    // keep its peers waiting for the window, looking at a frozen picture.
+    const resumable = config.resumeWindow > 0 && RESUMABLE.has(reason) && this.conn.protocol !== 3;
+    if (room !== null) presence.dropped(this, room, resumable);
     log.info({ socket: this.id, room, reason }, 'disconnected');
   }
 
