@@ -14,6 +14,7 @@ import {
   type LegacySocket,
 } from './helpers/legacy-clients.js';
 import { startServer } from './helpers/server.js';
+import { SECRET, sign } from './helpers/tokens.js';
 
 const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };
 const candidate = { type: 'candidate', label: 0, id: '0', candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host' };
@@ -115,12 +116,19 @@ describe('socket.io-client 1.x and 2.x (Engine.IO v3) on the classic relay', () 
     assert.equal(seen[0], 'peer-left', 'no peer-reconnecting first');
   });
 
-  it('a 2.x client refused at connection hears error with the code (it has no connect_error)', async () => {
-    const server = await startServer({ maxConnections: 1 });
-    await connect(server.url);
+  it('with --auth token, a 2.x client brings its token in the URL; refused, it hears error with the code', async () => {
+    const server = await startServer({ auth: 'token', tokenSecret: SECRET });
     await assert.rejects(connectLegacy('2.5.0', server.url), (err: Error) => {
-      assert.deepEqual(JSON.parse(err.message), { code: 'too-many-connections', message: 'too many connections' });
+      assert.equal((JSON.parse(err.message) as { code: string }).code, 'unauthorized');
       return true;
+    });
+    const token = await sign({ sub: 'aiko', name: 'Aiko', room: 'signed' });
+    const old = await connectLegacy('2.5.0', `${server.url}/?token=${token}`);
+    assert.deepEqual(await requestLegacy(old, 'join', { room: 'signed' }), {
+      ok: true,
+      self: { id: old.id, name: 'Aiko' },
+      peers: [],
+      iceServers: [],
     });
   });
 });
@@ -133,4 +141,27 @@ describe('--allow-eio3 false', () => {
       await connect(server.url);
     });
   }
+});
+
+describe('CORS for pages on another origin', () => {
+  it('an Engine.IO v3 polling request (sent with credentials) is answered with its origin and credentials allowed; v4 keeps *', async () => {
+    const server = await startServer();
+    const headers = { origin: 'http://tutorial.example.test' };
+    const v3 = await fetch(`${server.url}/socket.io/?EIO=3&transport=polling`, { headers });
+    assert.equal(v3.status, 200);
+    assert.equal(v3.headers.get('access-control-allow-origin'), 'http://tutorial.example.test');
+    assert.equal(v3.headers.get('access-control-allow-credentials'), 'true');
+    const v4 = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers });
+    assert.equal(v4.headers.get('access-control-allow-origin'), '*');
+    assert.equal(v4.headers.get('access-control-allow-credentials'), null);
+  });
+
+  it('with --allowed-origins, a v3 request from another origin is still refused', async () => {
+    const server = await startServer({ allowedOrigins: 'http://tutorial.example.test' });
+    const res = await fetch(`${server.url}/socket.io/?EIO=3&transport=polling`, {
+      headers: { origin: 'http://elsewhere.example.test' },
+    });
+    assert.notEqual(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), null, 'a browser reads nothing of it');
+  });
 });

@@ -9,6 +9,7 @@ import { localCapacity, redisCapacity } from './capacity.js';
 import { connectCluster, type Cluster } from './cluster.js';
 import { classicHandlers } from './classic.js';
 import { serveClassicClient } from './classic-client.js';
+import { socketIoCors } from './eio3.js';
 import { checkConfig, defaults, type Config } from './config.js';
 import { enterLobby } from './groups.js';
 import { openGate, type HandlerContext, type SharedListener } from './handle.js';
@@ -75,7 +76,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     // The transport's hard cap sits above --max-payload, so an oversized event is answered with
     // payload-too-large instead of a dropped connection; only a far larger frame closes it.
     maxHttpBufferSize: config.maxPayload * 4,
-    cors: { origin: config.allowedOrigins === '*' ? '*' : config.allowedOrigins.split(',').map((o) => o.trim()) },
+    cors: socketIoCors(config.allowedOrigins),
     // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
     ...(cluster ? { adapter: cluster.adapter } : {}),
