@@ -30,6 +30,20 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning',
   }),
+  // The socket.io client for the classic tutorial's <script src="/socket.io/socket.io.js">: a plain
+  // script (no module) that sets the global `io`, readable and minified, as socket.io shipped it.
+  ...[false, true].map((minify) =>
+    build({
+      entryPoints: ['src/client/classic-io.ts'],
+      outfile: `dist/socket.io/socket.io${minify ? '.min' : ''}.js`,
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2018',
+      minify,
+      logLevel: 'warning',
+    }),
+  ),
 ]);
 
 // Pages and assets are copied as they are; the .ts entry points above are what they load.

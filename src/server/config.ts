@@ -262,6 +262,13 @@ export const optionSpecs = {
     doc: 'How long a PeerJS message waits for a peer that is not connected before its sender hears EXPIRE.',
     parse: seconds(0.05, 600),
   } satisfies OptionSpec<number>,
+  allowEio3: {
+    env: 'ALLOW_EIO3',
+    value: '<bool>',
+    default: true as boolean,
+    doc: "Accept Engine.IO v3 clients (socket.io-client 1.x and 2.x, as the classic tutorial's page loads): the classic relay and join/signal with acks, no resume window.",
+    parse: bool,
+  } satisfies OptionSpec<boolean>,
   allowedOrigins: {
     env: 'ALLOWED_ORIGINS',
     value: '<list>',

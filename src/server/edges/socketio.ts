@@ -16,7 +16,9 @@ import { Server } from 'socket.io';
 import { Adapter } from 'socket.io-adapter';
 import { Encoder } from 'socket.io-parser';
 import type { ErrorCode, Identity, ProtocolError, Result } from '../../protocol/index.js';
+import { serveClassicClient } from '../classic-client.js';
 import type { Config } from '../config.js';
+import { socketIoCors } from '../eio3.js';
 import { Refusal, clientAddress, type Admission, type TrustProxy } from '../core/admission.js';
 import type { Core, Link, Numbered, Session } from '../core/index.js';
 import { payloadOf } from '../core/session.js';
@@ -146,7 +148,7 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     // The transport's hard cap sits above --max-payload, so an oversized event is answered with
     // payload-too-large instead of a dropped connection; only a far larger frame closes it.
     maxHttpBufferSize: config.maxPayload * 4,
-    cors: { origin: config.allowedOrigins === '*' ? '*' : config.allowedOrigins.split(',').map((o) => o.trim()) },
+    cors: socketIoCors(config.allowedOrigins),
     // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
     adapter: CoreAdapter as unknown as typeof Adapter,
@@ -157,7 +159,12 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     ...(offsets
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
       : {}),
+    // socket.io-client 1.x/2.x, as the classic tutorial's page loads (see docs/protocol.md).
+    allowEIO3: config.allowEio3,
+    // Our own build of the client is served instead, with the tutorial-era API kept.
+    serveClient: false,
   });
+  serveClassicClient(http, log);
 
   // Counted from the transport's first request to its close, whatever happens in between.
   const counted = new WeakMap<object, { over: boolean; address: string }>();
@@ -256,7 +263,9 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   };
   function onDisconnect(this: IoSocket, reason: string): void {
     const session = sessions.get(this);
-    const secret = persisted.get(this.id) ?? null;
+    // An Engine.IO v3 client (socket.io-client 1.x/2.x) cannot resume: keeping its place would only
+    // keep its peers waiting for the window, looking at a frozen picture.
+    const secret = this.conn.protocol === 3 ? null : (persisted.get(this.id) ?? null);
     persisted.delete(this.id);
     log.info({ socket: this.id, room: session?.room ?? null, reason }, 'disconnected');
     if (session) core.drop(session, secret !== null, secret);
