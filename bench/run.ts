@@ -17,6 +17,7 @@ import { callRate } from './scenarios/call-rate.js';
 import { callSetup } from './scenarios/call-setup.js';
 import { idleCapacity } from './scenarios/idle.js';
 import { joinStorm } from './scenarios/join-storm.js';
+import { crossNodeFanout } from './scenarios/fanout.js';
 import { crossNode, relayRtt, relayThroughput } from './scenarios/relay.js';
 
 const { positionals, values } = parseArgs({
@@ -69,6 +70,16 @@ const scenarios: Record<string, Scenario> = {
     subjects: ['single-node', 'same-node', 'cross-node', 'same-node-noresume', 'cross-node-noresume'],
     metrics: ['p50_us', 'p99_us'],
     run: crossNode,
+  },
+  'cross-node-fanout': {
+    // Three nodes: what node C, holding none of the peers, pays while A and B relay to each other.
+    subjects: ['same-node', 'cross-node', 'fanout'],
+    metrics: [
+      ...['p50_us', 'p99_us', 'xadds_per_signal', 'inbox_adds'],
+      ...['msgs_per_s', 'a_cpu', 'b_cpu', 'c_cpu', 'redis_cpu', 'c_of_ab_pct', 'c_of_a_pct', 'c_of_b_pct'],
+      ...['c_inbox_adds', 'node_warnings'],
+    ],
+    run: crossNodeFanout,
   },
   'call-setup': {
     subjects: ['direct', 'classic', 'tsunagu', 'peerjs', 'tsunagu-peerjs'],

@@ -3,19 +3,24 @@
  * everyone else carries on.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 import type { SignalEvent } from '../src/protocol/index.js';
 import { connect, joined, next, request, type Client } from './helpers/clients.js';
+import { startNginx } from './helpers/processes.js';
 import { startServer } from './helpers/server.js';
+import { SECRET, sign } from './helpers/tokens.js';
 
 /** Connects; resolves with the client or the refusal code from connect_error. */
-function attempt(url: string, headers: Record<string, string> = {}): Promise<Client | string> {
+function attempt(url: string, headers: Record<string, string> = {}, auth?: object): Promise<Client | string> {
   const client: Client = io(url, {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
     extraHeaders: headers,
+    ...(auth ? { auth } : {}),
   });
   return new Promise((resolve) => {
     client.once('connect', () => resolve(client));
@@ -103,6 +108,33 @@ describe('connections', () => {
     assert.ok(admitted.every((c) => typeof c !== 'string'));
     assert.equal(await attempt(server.url), 'too-many-connections');
     (admitted as Client[]).forEach((c) => c.disconnect());
+  });
+});
+
+describe('connection counts', () => {
+  it('handshakes aborted during the token check give their count back: the next client is admitted', async () => {
+    const server = await startServer({ auth: 'token', tokenSecret: SECRET, maxConnectionsPerIp: 1 });
+    const token = await sign({ sub: 'honest', room: 'r' });
+    for (let i = 0; i < 40; i++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+      await once(ws, 'message'); // engine.io's open packet
+      ws.send(`40${JSON.stringify({ token })}`);
+      ws.terminate(); // gone while the server checks the token
+    }
+    // The server counts a departure when it sees the close; wait until it has seen them all (bounded).
+    for (let i = 0; i < 100 && server.io.engine.clientsCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const honest = await attempt(server.url, {}, { token });
+    assert.notEqual(typeof honest, 'string', `refused: ${String(honest)}`);
+    (honest as Client).disconnect();
+  });
+
+  it('behind nginx, a client that writes its own X-Forwarded-For is still counted under its real address', async () => {
+    const server = await startServer({ trustProxy: '1', maxConnectionsPerIp: 1 });
+    const lb = await startNginx([server.port]);
+    const first = await attempt(lb.url, { 'x-forwarded-for': '203.0.113.1' });
+    assert.notEqual(typeof first, 'string');
+    assert.equal(await attempt(lb.url, { 'x-forwarded-for': '198.51.100.2' }), 'too-many-connections');
+    (first as Client).disconnect();
   });
 });
 

@@ -259,6 +259,26 @@ async function cutAfterJoin(room: string, node: TsunaguServer, returnTo?: Tsunag
   assert.deepEqual(seen, [...Array(8).keys()].map((i) => `signal:meanwhile-${i}`).concat('signal:after'));
 }
 
+describe('which drops may resume', () => {
+  it("every reason socket.io can recover from is one the core keeps a place for ('forced server close' too)", async () => {
+    const link = await openLink(server.port);
+    const alice = await through(link);
+    const bob = await connect(server.url);
+    await pair(alice, bob, 'resume-reasons');
+    const id = alice.id!;
+    const bobSaw = transcript(bob);
+    const back = next<{ id: string }>(bob, 'peer-resumed');
+    const reconnected = new Promise<boolean>((resolve) => alice.once('connect', () => resolve(alice.recovered)));
+    // A second CONNECT on a connected socket is an invalid state: socket.io closes the client
+    // with 'forced server close', a reason its client may recover from.
+    alice.io.engine.send('40');
+    assert.deepEqual(await back, { id });
+    assert.equal(await reconnected, true);
+    assert.equal(alice.id, id);
+    assert.deepEqual(bobSaw, [`peer-reconnecting:${id}`, `peer-resumed:${id}`]);
+  });
+});
+
 describe('resumable from the join ack on', () => {
   it('a client cut right after its join ack comes back with its id and every signal sent meanwhile, once, in order', () =>
     cutAfterJoin('resume-ack', server));

@@ -13,9 +13,19 @@ async function pair(kind: ServerKind, ports: [number, number], n: number): Promi
   return [await connectPeer(kind, ports[0], `a${n}`, room), await connectPeer(kind, ports[1], `b${n}`, room)];
 }
 
-async function roundTrips(kind: ServerKind, ports: [number, number], settleMs = 0): Promise<Record<string, number>> {
+/**
+ * The round trips, after `settleMs`; `phase` (cross-node-fanout) is started just before the first
+ * signal and ended, with the number of signals sent, just after the last, before the peers leave.
+ */
+export async function roundTrips(
+  kind: ServerKind,
+  ports: [number, number],
+  settleMs = 0,
+  phase?: () => Promise<(signals: number) => Promise<Record<string, number>>>,
+): Promise<Record<string, number>> {
   const [a, b] = await pair(kind, ports, 0);
   await sleep(settleMs); // across nodes: each node's directory has the other's peer
+  const endPhase = await phase?.();
   b.onMessage((_from, data) => b.send(a.id, data));
   let resolveEcho: () => void = () => {};
   a.onMessage(() => resolveEcho());
@@ -29,10 +39,11 @@ async function roundTrips(kind: ServerKind, ports: [number, number], settleMs = 
   for (let i = 0; i < 2000; i++) await roundTrip(); // warm-up: JIT, buffers
   const samples: number[] = [];
   for (let i = 0; i < 5000; i++) samples.push(await roundTrip());
+  const extra = (await endPhase?.(2 * (2000 + 5000))) ?? {};
   a.close();
   b.close();
   samples.sort((x, y) => x - y);
-  return { p50_us: Math.round(quantile(samples, 0.5)), p99_us: Math.round(quantile(samples, 0.99)) };
+  return { p50_us: Math.round(quantile(samples, 0.5)), p99_us: Math.round(quantile(samples, 0.99)), ...extra };
 }
 
 export const relayRtt = (kind: ServerKind) => withServer(kind, (s) => roundTrips(kind, [s.port, s.port]));
@@ -40,10 +51,16 @@ export const relayRtt = (kind: ServerKind) => withServer(kind, (s) => roundTrips
 /**
  * The relay-throughput load, running until `stop()`: 50 pairs echoing a candidate, 32 in flight
  * per pair. `delivered()` counts the messages relayed so far (also drives `npm run bench -- profile`).
+ * With two ports (cross-node-fanout), each pair's first peer is on the first, its second on the other.
  */
-export async function echoLoad(kind: ServerKind, port: number): Promise<{ delivered(): number; stop(): void }> {
+export async function echoLoad(
+  kind: ServerKind,
+  port: number | [number, number],
+  pairCount = 50,
+): Promise<{ delivered(): number; stop(): void }> {
+  const ports: [number, number] = typeof port === 'number' ? [port, port] : port;
   const pairs: Array<[Endpoint, Endpoint]> = [];
-  for (let i = 0; i < 50; i++) pairs.push(await pair(kind, [port, port], i));
+  for (let i = 0; i < pairCount; i++) pairs.push(await pair(kind, ports, i));
   let delivered = 0;
   let running = true;
   for (const [a, b] of pairs) {
@@ -79,7 +96,7 @@ export function relayThroughput(kind: ServerKind): Promise<Record<string, number
 }
 
 /** A throwaway redis-server on core 0 with the servers (no persistence). */
-async function startRedis(port: number) {
+export async function startRedis(port: number) {
   const proc = spawn(
     'taskset',
     ['-c', '0', 'redis-server', '--port', String(port), '--save', '', '--appendonly', 'no'],

@@ -1,12 +1,13 @@
 // tsunagu as `npm start` runs it (environment variables included: REDIS_URL, RESUME_WINDOW, …),
-// without logs, and with the per-client limits opened up for a load test.
+// without logs (BENCH_LOG_LEVEL=warn keeps warnings and errors, on stdout), and with the per-client
+// limits opened up for a load test.
 import { createServer, resolveConfig } from '../../src/server/index.js';
 
 const server = await createServer({
   ...resolveConfig({}, process.env),
   port: Number(process.argv[2] ?? 0),
   host: '127.0.0.1',
-  logLevel: 'silent',
+  logLevel: process.env.BENCH_LOG_LEVEL === 'warn' ? 'warn' : 'silent',
   rateLimit: 1_000_000,
   rateBurst: 1_000_000,
   maxConnectionsPerIp: 1_000_000,

@@ -124,6 +124,7 @@ export class Cluster {
   ) {}
 
   async start(): Promise<void> {
+    this.store.onReturn(() => (this.#healthySince = 0));
     await this.#beat();
     // The others would see this node at their next heartbeat; told now, they count it at once.
     for (const node of this.#live) if (node !== this.node) this.send(node, { t: 'hello', node: this.node });
@@ -192,6 +193,12 @@ export class Cluster {
   }
 
   async #beat(): Promise<void> {
+    // While Redis is away nothing is queued (node-redis would hold the beat until it returns, and
+    // then judge the others by a lease they could not renew meanwhile).
+    if (!this.store.ready) {
+      this.#healthySince = 0;
+      return;
+    }
     let reply: [number, string[]];
     try {
       reply = (await this.store.eval(HEARTBEAT, [NODES], [String(NODE_LEASE_MS), this.node])) as [number, string[]];

@@ -205,8 +205,9 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
           log.error({ err }, 'token verification failed');
           next(refuse('internal', 'token verification failed', entry.address));
         }
-        // Refused: its transport goes too (once the refusal is written), and its count with it.
-        socket.conn.close();
+        // Refused: its transport goes too, and its count with it — once socket.io has written the
+        // refusal (it does so on the next tick, and only while the transport is open).
+        setImmediate(() => socket.conn.close());
       },
     );
   });

@@ -8,6 +8,8 @@ import type { PeerjsRelay } from '../../protocol/index.js';
 
 /** A destination holds at most this many waiting messages; more are answered with EXPIRE at once. */
 export const MAX_WAITING_PER_ID = 64;
+/** And the node at most this many in all: random destinations must not grow the queue without bound. */
+export const MAX_WAITING = 4096;
 
 export class WaitingRoom {
   #queues = new Map<string, { messages: PeerjsRelay[]; timer: ReturnType<typeof setTimeout> }>();
@@ -19,7 +21,10 @@ export class WaitingRoom {
   ) {}
 
   /** Queues `message`; false when its destination's queue is full (the caller answers EXPIRE). */
+  #total = 0;
+
   add(message: PeerjsRelay): boolean {
+    if (this.#total >= MAX_WAITING) return false;
     let queue = this.#queues.get(message.dst);
     if (!queue) {
       const dst = message.dst;
@@ -29,6 +34,7 @@ export class WaitingRoom {
     }
     if (queue.messages.length >= MAX_WAITING_PER_ID) return false;
     queue.messages.push(message);
+    this.#total++;
     return true;
   }
 
@@ -38,12 +44,14 @@ export class WaitingRoom {
     if (!queue) return [];
     clearTimeout(queue.timer);
     this.#queues.delete(dst);
+    this.#total -= queue.messages.length;
     return queue.messages;
   }
 
   close(): void {
     for (const { timer } of this.#queues.values()) clearTimeout(timer);
     this.#queues.clear();
+    this.#total = 0;
   }
 
   #expire(dst: string): void {
