@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
       process.exit(1);
     }
     stopping = true;
-    server.log.info({ signal, graceMs: config.shutdownGrace }, 'shutting down');
+    server.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     void server.shutdown().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);

@@ -104,7 +104,7 @@ describe('SignalingClient', () => {
   });
 
   it('without a resume window, it reconnects and rejoins its room under a new id by itself', async () => {
-    const noResume = await startServer({ resumeWindow: 0 });
+    const noResume = await startServer({ resumeWindowMs: 0 });
     const make = () => {
       const c = new SignalingClient(noResume.url, { timeout: 5000 });
       clients.push(c);

@@ -38,10 +38,10 @@ async function until(what: string, check: () => Promise<boolean>, tries = 200): 
 describe('a node dies', () => {
   it('mid-call-setup: its client comes back through nginx on another node and the call completes', async () => {
     const redis = await startRedis();
+    after(() => redis.stop()); // the nodes are processes, killed outright: the order does not matter
     const nodes: Node[] = [];
     for (let i = 0; i < 3; i++) nodes.push(await startNode('--redis', redis.url, '--log-level', 'info'));
     const lb = await startNginx(nodes.map((n) => n.port));
-    after(() => redis.stop());
     const nodeOf = (id: string) => nodes.find((n) => n.output().includes(`"socket":"${id}","room"`));
 
     const alice = new SignalingClient(lb.url, { timeout: 5000 });

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { errorCodes } from '../src/protocol/index.js';
 import { defaults, optionSpecs, resolveConfig, flagOf } from '../src/server/config.js';
+import { createServer } from '../src/server/index.js';
 import { renderConfigTable } from '../src/server/config-docs.js';
 import { packageVersion } from '../src/server/package-info.js';
 
@@ -16,7 +17,16 @@ describe('options', () => {
   it('defaults: port 9001, no ICE servers, 64 KiB payloads', () => {
     assert.equal(defaults.port, 9001);
     assert.deepEqual(defaults.iceServers, []);
-    assert.equal(defaults.maxPayload, 65536);
+    assert.equal(defaults.maxPayloadBytes, 65536);
+  });
+
+  it('durations say their unit: seconds on the command line, milliseconds in code; a unitless name is refused', async () => {
+    assert.equal(flagOf('resumeWindowMs'), 'resume-window');
+    assert.equal(resolveConfig({ resumeWindowMs: '30' }).resumeWindowMs, 30_000);
+    assert.equal(resolveConfig({}, { RESUME_WINDOW: '1.5' }).resumeWindowMs, 1_500);
+    await assert.rejects(createServer({ port: 0, logLevel: 'silent', resumeWindow: 30 } as never), {
+      message: "unknown option 'resumeWindow' (did you mean 'resumeWindowMs'?)",
+    });
   });
 
   it('a flag wins over the environment, which wins over the default', () => {

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import type { DirectoryEntry } from '../src/protocol/index.js';
 import { PEERJS_ERRORS } from '../src/protocol/index.js';
 import type { TsunaguServer } from '../src/server/index.js';
 import { offer, openPeer, rawPeer, type RawPeer } from './helpers/peerjs.js';
@@ -15,30 +14,25 @@ import { startServer } from './helpers/server.js';
 const redis = await startRedis();
 const nodes: TsunaguServer[] = [];
 for (let i = 0; i < 2; i++)
-  nodes.push(await startServer({ redis: redis.url, peerjsDiscovery: true, peerjsExpire: 300 }));
+  nodes.push(await startServer({ redis: redis.url, peerjsDiscovery: true, peerjsExpireMs: 300 }));
 after(() => redis.stop()); // after the nodes have closed
 const [one, two] = nodes;
 const lb = await startNginx(nodes.map((n) => n.port));
 
 /**
- * Opens `id` on `node` and resolves once the other node's directory has it: the directory travels
- * over the adapter, so a test that sends right after OPEN awaits that event, never a sleep.
+ * Opens `id` on `node` and resolves once the other node knows it: the news travels through that
+ * node's inbox, so a test that sends right after OPEN first asks the other node's discovery route
+ * until it lists the id (bounded polling of an HTTP endpoint, never a fixed sleep).
  */
 async function openKnown(node: TsunaguServer, id = `p${randomUUID().slice(0, 8)}`): Promise<RawPeer> {
   const other = nodes.find((n) => n !== node)!;
-  const known = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} never reached the other node's directory`)), 5000);
-    const seen = (entry: DirectoryEntry) => {
-      if (entry.id !== `peerjs:${id}`) return;
-      clearTimeout(timer);
-      other.io.off('dir:add', seen);
-      resolve();
-    };
-    other.io.on('dir:add', seen);
-  });
   const peer = await openPeer(node.url, { id });
-  await known;
-  return peer;
+  for (let i = 0; i < 100; i++) {
+    const ids = (await (await fetch(`${other.url}/peerjs/peerjs/peers`)).json()) as string[];
+    if (ids.includes(id)) return peer;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${id} never reached the other node`);
 }
 
 describe('PeerJS endpoint, two nodes and one Redis', () => {

@@ -12,7 +12,7 @@ import { barrier, offer, openPeer, rawPeer } from './helpers/peerjs.js';
 import { startServer } from './helpers/server.js';
 import { SECRET, sign } from './helpers/tokens.js';
 
-const server = await startServer({ peerjsExpire: 300 });
+const server = await startServer({ peerjsExpireMs: 300 });
 
 describe('PeerJS HTTP routes', () => {
   it('GET /peerjs/<key>/id hands out a fresh id each time, as text', async () => {

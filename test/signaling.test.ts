@@ -226,13 +226,13 @@ describe('several calls on one server', () => {
 });
 
 describe('signal payloads, with and without a resume window', () => {
-  for (const resumeWindow of [30_000, 0]) {
-    it(`a 6 KB description, a candidate and binary data arrive as sent (resume window ${resumeWindow} ms)`, async () => {
-      const node = resumeWindow === 0 ? await startServer({ resumeWindow: 0 }) : server;
+  for (const resumeWindowMs of [30_000, 0]) {
+    it(`a 6 KB description, a candidate and binary data arrive as sent (resume window ${resumeWindowMs} ms)`, async () => {
+      const node = resumeWindowMs === 0 ? await startServer({ resumeWindowMs: 0 }) : server;
       try {
         const [alice, bob] = [await connect(node.url), await connect(node.url)];
-        await joined(alice, `payloads-${resumeWindow}`);
-        await joined(bob, `payloads-${resumeWindow}`);
+        await joined(alice, `payloads-${resumeWindowMs}`);
+        await joined(bob, `payloads-${resumeWindowMs}`);
         const sdp = `v=0\r\n${'a=candidate:1 1 udp 2122260223 192.0.2.2 40000 typ host\r\n'.repeat(100)}`;
         for (const data of [
           { description: { type: 'offer', sdp } }, // relayed as the text its sender wrote

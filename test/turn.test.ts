@@ -9,7 +9,7 @@ import { startServer } from './helpers/server.js';
 const turn = {
   turnSecret: 'north-wind',
   turnUrls: 'turn:127.0.0.1:3478?transport=udp, turns:turn.test:5349',
-  turnTtl: 600,
+  turnTtlSeconds: 600,
 };
 
 describe('TURN credentials', () => {

@@ -103,7 +103,7 @@ describe('malformed payloads', () => {
     await joined(big, 'size-1');
     await joined(other, 'size-1');
     const otherSaw = record(other);
-    const answer = await request(big, 'signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayload + 1) });
+    const answer = await request(big, 'signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayloadBytes + 1) });
     assert.equal(!answer.ok && answer.error.code, 'payload-too-large');
     assert.deepEqual(await request(big, 'signal', { to: other.id!, data: 'small' }), { ok: true });
     await settle(other);
@@ -125,7 +125,7 @@ describe('malformed payloads', () => {
     const to = JSON.stringify(other.id);
     // Both decoded before either is handled: each must be judged by its own size.
     sender.sendTogether(
-      `422["signal",{"to":${to},"data":"${'x'.repeat(server.config.maxPayload + 1)}"}]`,
+      `422["signal",{"to":${to},"data":"${'x'.repeat(server.config.maxPayloadBytes + 1)}"}]`,
       `423["signal",{"to":${to},"data":"small"}]`,
     );
     assert.match(await sender.answer(), /^432\[\{"ok":false,"error":\{"code":"payload-too-large"/);
@@ -144,7 +144,7 @@ describe('malformed payloads', () => {
     const bigId = big.id;
     const dropped = next(big, 'disconnect');
     const away = next<{ id: string }>(other, 'peer-reconnecting');
-    big.emit('signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayload * 4 + 1) });
+    big.emit('signal', { to: other.id!, data: 'x'.repeat(server.config.maxPayloadBytes * 4 + 1) });
     await dropped;
     assert.equal((await away).id, bigId, 'the others see it away (it may resume), not gone');
     // Away is still a member: listed, marked away, until it comes back or its window ends.
@@ -156,7 +156,7 @@ describe('malformed payloads', () => {
     const [alice, bob] = await Promise.all([connect(server.url), connect(server.url)]);
     await joined(alice, 'size-ok');
     await joined(bob, 'size-ok');
-    const data = 'x'.repeat(server.config.maxPayload - 200);
+    const data = 'x'.repeat(server.config.maxPayloadBytes - 200);
     const got = next<{ data: string }>(bob, 'signal');
     assert.deepEqual(await request(alice, 'signal', { to: bob.id, data }), { ok: true });
     assert.equal((await got).data.length, data.length);

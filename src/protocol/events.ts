@@ -1,6 +1,5 @@
 /** Protocol v1 as typed event maps: the server, the client SDK and the tests are all checked against these. */
 import type { ProtocolError, Result } from './errors.js';
-import type { PeerjsRelay } from './peerjs.js';
 import type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -72,27 +71,6 @@ export interface ServerToClientEvents {
   'server-shutdown': (event: { graceMs: number }) => void;
 }
 
-/** One peer as every node's directory knows it. */
-export interface DirectoryEntry {
-  id: string;
-  room: string;
-  node: string;
-}
-
-/** Between the nodes of a cluster (socket.io serverSideEmit over the Redis streams adapter). */
-export interface InterServerEvents {
-  /** A peer entered a room on `node`, or came back to `node` after a drop. */
-  'dir:add': (entry: DirectoryEntry) => void;
-  /** A peer left its room for good. */
-  'dir:remove': (id: string) => void;
-  /** A node is alive; its entries are dropped when it goes quiet. */
-  'dir:heartbeat': (node: string) => void;
-  /** Every peer a node holds, sent when it notices a node it did not know (a new one). */
-  'dir:bulk': (entries: DirectoryEntry[]) => void;
-  /** A PeerJS message for a peer the directory puts on another node; the node holding it delivers. */
-  'peerjs:relay': (message: PeerjsRelay) => void;
-}
-
 /** Who a token says the peer is (`--auth token`). */
 export interface Identity {
   /** The token's `sub`. */
@@ -100,12 +78,4 @@ export interface Identity {
   /** The rooms it may join: an exact name, or a `prefix*` pattern. */
   room: string;
   name: string | null;
-}
-
-/** What the server keeps per socket, in `socket.data`, where a cluster adapter can see it. */
-export interface SocketData {
-  room: string | null;
-  name: string | null;
-  /** Set when the server verifies tokens; null in open mode. */
-  identity: Identity | null;
 }

@@ -7,6 +7,11 @@ import { parseTrustProxy } from './core/admission.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, PEERJS_DEFAULTS, schemas, type IceServer } from '../protocol/index.js';
 
 export interface OptionSpec<T> {
+  /**
+   * The flag, when it is not the option's name in kebab case: options say their unit in code
+   * (`resumeWindowMs`), flags in people's units (`--resume-window` seconds).
+   */
+  flag?: string;
   /** Environment variable read when the flag is absent. */
   env: string;
   /** Placeholder shown in `--help`, e.g. `<port>`. */
@@ -94,7 +99,8 @@ export const optionSpecs = {
     doc: 'RTCIceServer list handed to clients in the join ack, e.g. \'[{"urls":"stun:stun.example.org"}]\'.',
     parse: json(schemas.iceServers),
   } satisfies OptionSpec<IceServer[]>,
-  maxPayload: {
+  maxPayloadBytes: {
+    flag: 'max-payload',
     env: 'MAX_PAYLOAD',
     value: '<bytes>',
     default: DEFAULT_MAX_PAYLOAD_BYTES,
@@ -182,7 +188,8 @@ export const optionSpecs = {
     doc: 'Comma-separated TURN URLs the credentials are for, e.g. turn:turn.example.org:3478?transport=udp.',
     parse: text,
   } satisfies OptionSpec<string>,
-  turnTtl: {
+  turnTtlSeconds: {
+    flag: 'turn-ttl',
     env: 'TURN_TTL',
     value: '<seconds>',
     default: 86_400,
@@ -214,7 +221,8 @@ export const optionSpecs = {
     doc: 'Treat --redis as the seed nodes of a Redis Cluster.',
     parse: bool,
   } satisfies OptionSpec<boolean>,
-  resumeWindow: {
+  resumeWindowMs: {
+    flag: 'resume-window',
     env: 'RESUME_WINDOW',
     value: '<seconds>',
     default: 30_000,
@@ -222,7 +230,8 @@ export const optionSpecs = {
     doc: 'A client whose link drops comes back within this window with the same id, room and missed signals; its peers see peer-reconnecting, and peer-left only after it. 0 turns this off.',
     parse: seconds(0, 3600),
   } satisfies OptionSpec<number>,
-  shutdownGrace: {
+  shutdownGraceMs: {
+    flag: 'shutdown-grace',
     env: 'SHUTDOWN_GRACE',
     value: '<seconds>',
     default: 10_000,
@@ -254,7 +263,8 @@ export const optionSpecs = {
     doc: "Answer GET /peerjs/<key>/peers with every connected PeerJS id (PeerJS server's allow_discovery); 401 when off.",
     parse: bool,
   } satisfies OptionSpec<boolean>,
-  peerjsExpire: {
+  peerjsExpireMs: {
+    flag: 'peerjs-expire',
     env: 'PEERJS_EXPIRE',
     value: '<seconds>',
     default: PEERJS_DEFAULTS.expireTimeoutMs as number,
@@ -296,7 +306,8 @@ export const defaults: Config = Object.fromEntries(
 
 /** `iceServers` → `ice-servers`: flags are the option names in kebab case. */
 export function flagOf(name: OptionName): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const spec: OptionSpec<unknown> = optionSpecs[name];
+  return spec.flag ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 export class ConfigError extends Error {}
@@ -328,6 +339,12 @@ export function resolveConfig(
 
 /** Options that only make sense together; checked once the values are known. */
 export function checkConfig(config: Config): Config {
+  // A caller's `{ resumeWindow: 30 }` must not quietly mean anything: every key is an option.
+  for (const key of Object.keys(config)) {
+    if (key in optionSpecs) continue;
+    const like = (Object.keys(optionSpecs) as OptionName[]).find((n) => n.toLowerCase().startsWith(key.toLowerCase()));
+    throw new ConfigError(`unknown option '${key}'${like ? ` (did you mean '${like}'?)` : ''}`);
+  }
   if (config.auth === 'token' && !config.tokenSecret && !config.tokenPublicKey) {
     throw new ConfigError('--auth token needs --token-secret or --token-public-key');
   }

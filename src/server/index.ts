@@ -35,7 +35,7 @@ export interface TsunaguServer {
 
 /**
  * Starts a tsunagu server. Options not given take their documented defaults (see `config.ts`);
- * durations are in milliseconds here (`resumeWindow: 30_000`), in seconds on the command line.
+ * durations are in milliseconds here (`resumeWindowMs: 30_000`), in seconds on the command line.
  * @example
  * const server = await createServer({ port: 0, host: '127.0.0.1' });
  * console.log(server.url); // http://127.0.0.1:40123
@@ -111,7 +111,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     log,
     metrics,
     health,
-    async shutdown(graceMs = config.shutdownGrace) {
+    async shutdown(graceMs = config.shutdownGraceMs) {
       health.draining = true; // /readyz answers 503 from here on
       admission.draining = true; // and new connections are refused
       await drain(socketio.io, core, graceMs, log);

@@ -52,10 +52,10 @@ function dataText(packetText: string, payload: { to?: unknown }): string | undef
 export { OversizePayload };
 
 /** The decoder class for a server with this payload limit. */
-export function decoderFor(maxPayload: number): typeof Decoder {
+export function decoderFor(maxPayloadBytes: number): typeof Decoder {
   // UTF-8 takes at most 3 bytes per UTF-16 unit: most packets are within the limit by their
   // length alone, and need no pass over their bytes (an SDP offer is ~6 KB).
-  const surelyWithin = Math.floor(maxPayload / 3);
+  const surelyWithin = Math.floor(maxPayloadBytes / 3);
   return class TsunaguDecoder extends Decoder {
     #text = '';
     /** Bytes of the packet being decoded: its text, and the binary parts that follow it. */
@@ -85,7 +85,7 @@ export function decoderFor(maxPayload: number): typeof Decoder {
     /** An event (a binary event is an EVENT by now), as decoded. */
     #decoded(packet: Packet): void {
       const data = packet.data as unknown[];
-      if (this.#bytes > maxPayload) {
+      if (this.#bytes > maxPayloadBytes) {
         packet.data = [data[0], new OversizePayload(this.#bytes)];
         return;
       }

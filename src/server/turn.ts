@@ -7,15 +7,15 @@ import type { IceServer } from '../protocol/index.js';
 import type { Config } from './config.js';
 
 /**
- * @example turnCredentials({ turnSecret: 's', turnUrls: 'turn:127.0.0.1:3478', turnTtl: 3600 }, 'aiko', Date.now())
+ * @example turnCredentials({ turnSecret: 's', turnUrls: 'turn:127.0.0.1:3478', turnTtlSeconds: 3600 }, 'aiko', Date.now())
  * // → { urls: ['turn:127.0.0.1:3478'], username: '1767225600:aiko', credential: '…' }
  */
 export function turnCredentials(
-  config: Pick<Config, 'turnSecret' | 'turnUrls' | 'turnTtl'>,
+  config: Pick<Config, 'turnSecret' | 'turnUrls' | 'turnTtlSeconds'>,
   identity: string,
   now: number,
 ): IceServer {
-  const expiry = Math.floor(now / 1000) + config.turnTtl;
+  const expiry = Math.floor(now / 1000) + config.turnTtlSeconds;
   // A colon in the identity would make coturn read a different expiry.
   const username = `${expiry}:${identity.replace(/:/g, '_')}`;
   const credential = createHmac('sha1', config.turnSecret).update(username).digest('base64');

@@ -144,7 +144,7 @@ describe('a PeerJS app on tsunagu', () => {
     'a peer without an id gets one from the server (cross-origin GET /id); a call to an id nobody holds ends in "peer-unavailable" (EXPIRE)',
     E2E,
     async () => {
-      const app = await hostApp(await startServer({ peerjsExpire: 500 }));
+      const app = await hostApp(await startServer({ peerjsExpireMs: 500 }));
       const page = await peerjsPage(app, '');
       await page.waitForFunction(() => /^[0-9a-f-]{36}$/.test(document.getElementById('my-id')!.textContent!));
       await page.fill('#remote-id', 'nobody-here');

@@ -256,7 +256,7 @@ describe('a mesh call in Chromium', () => {
     'without a resume window, a page whose link drops rejoins under a new id, and its calls recover',
     E2E,
     async () => {
-      const noResume = await startServer({ resumeWindow: 0 });
+      const noResume = await startServer({ resumeWindowMs: 0 });
       const pages = await Promise.all(['Oto', 'Riku'].map((n) => openApp(browser, noResume.url, 'rejoin', n)));
       const ids = await Promise.all(pages.map(join));
       await connectedTo(pages[0], [ids[1]]);

@@ -164,14 +164,14 @@ export class Core {
     if (session.ended || session.link === null) return;
     session.link = null;
     this.#log.info({ socket: session.id, room: session.room }, 'dropped');
-    if (!resumable || this.config.resumeWindow === 0 || secret === null) return this.end(session, 'disconnected');
+    if (!resumable || this.config.resumeWindowMs === 0 || secret === null) return this.end(session, 'disconnected');
     session.secret = secret;
     this.#bySecret.set(secret, session);
-    this.cluster?.placeSecret(secret, this.config.resumeWindow);
+    this.cluster?.placeSecret(secret, this.config.resumeWindowMs);
     session.awayTimer = setTimeout(() => {
       this.#log.info({ socket: session.id, room: session.room }, 'resume window over');
       this.end(session, 'disconnected');
-    }, this.config.resumeWindow);
+    }, this.config.resumeWindowMs);
     session.awayTimer.unref();
     if (session.room === null) {
       // A lobby client is announced at once, as the classic relay always did.
@@ -241,7 +241,7 @@ export class Core {
       return protocolError('rate-limited', `${event}: more than ${this.config.rateLimit} events/s`);
     }
     if (payload instanceof OversizePayload) {
-      return protocolError('payload-too-large', `${event}: ${payload.bytes} bytes > ${this.config.maxPayload}`);
+      return protocolError('payload-too-large', `${event}: ${payload.bytes} bytes > ${this.config.maxPayloadBytes}`);
     }
     switch (event) {
       case 'signal': {
@@ -453,26 +453,39 @@ export class Core {
     for (const node of this.#nodesOf(room)) this.cluster.send(node, fields);
   }
 
-  /** A member's change, as this node's sessions in the room hear it. */
+  /**
+   * A member's change, as this node's sessions in the room hear it. News of another node's member
+   * is told as the difference from what they were told before: a member they never heard of is
+   * `peer-joined` whatever the news (a node that reasserts itself after an outage says "back" for
+   * everyone), one already gone is not gone twice, one not away does not come back.
+   */
   #apply(room: string, kind: 'joined' | 'left' | 'away' | 'back', member: Member, reason?: LeaveReason): void {
     const view = this.#views.get(room);
+    let told: Array<'joined' | 'left' | 'away' | 'back'> = [kind];
     if (view && member.node !== this.node) {
+      const before = view.get(member.id);
       if (kind === 'left') view.delete(member.id);
       else view.set(member.id, member);
+      if (before === undefined) told = kind === 'left' ? [] : kind === 'away' ? ['joined', 'away'] : ['joined'];
+      else if (kind === 'joined' || (kind === 'back' && !before.away) || (kind === 'away' && before.away)) told = [];
     }
     const except = member.id;
-    switch (kind) {
-      case 'joined':
-        return this.#toLocal(room, { event: 'peer-joined', data: { id: member.id, name: member.name } }, except);
-      case 'left':
-        this.#toLocal(room, { event: 'peer-left', data: { id: member.id, reason: reason ?? 'left' } }, except);
-        // The classic relay's word for the same thing, for pages that joined a room.
-        if (reason === 'disconnected') this.#toLocal(room, { event: 'user disconnected', data: undefined }, except);
-        return;
-      case 'away':
-        return this.#toLocal(room, { event: 'peer-reconnecting', data: { id: member.id } }, except);
-      case 'back':
-        return this.#toLocal(room, { event: 'peer-resumed', data: { id: member.id } }, except);
+    for (const news of told) {
+      switch (news) {
+        case 'joined':
+          this.#toLocal(room, { event: 'peer-joined', data: { id: member.id, name: member.name } }, except);
+          break;
+        case 'left':
+          this.#toLocal(room, { event: 'peer-left', data: { id: member.id, reason: reason ?? 'left' } }, except);
+          // The classic relay's word for the same thing, for pages that joined a room.
+          if (reason === 'disconnected') this.#toLocal(room, { event: 'user disconnected', data: undefined }, except);
+          break;
+        case 'away':
+          this.#toLocal(room, { event: 'peer-reconnecting', data: { id: member.id } }, except);
+          break;
+        case 'back':
+          this.#toLocal(room, { event: 'peer-resumed', data: { id: member.id } }, except);
+      }
     }
   }
 
@@ -480,13 +493,7 @@ export class Core {
   #merge(room: string, members: Member[]): void {
     const view = this.#views.get(room);
     if (!view) return;
-    for (const m of members) {
-      if (m.node === this.node) continue;
-      const known = view.get(m.id);
-      if (!known) this.#apply(room, 'joined', m);
-      else if (known.away && !m.away) this.#apply(room, 'back', m);
-      else view.set(m.id, m);
-    }
+    for (const m of members) if (m.node !== this.node) this.#apply(room, m.away ? 'away' : 'back', m);
   }
 
   // ---- groups and delivery
@@ -555,9 +562,12 @@ export class Core {
         return this.#apply(f.room, f.kind as 'joined', JSON.parse(f.m) as Member, f.reason as LeaveReason | undefined);
       case 'take':
         return this.#handOver(f);
-      case 'taken':
-        this.#takes.get(f.req)?.(f.s);
+      case 'taken': {
+        const waiting = this.#takes.get(f.req);
+        if (waiting) waiting(f.s);
+        else if (f.s !== '') this.#adopt(f.s, f.secret);
         return;
+      }
       default:
         this.#extra.get(f.t)?.(f);
     }
@@ -618,7 +628,7 @@ export class Core {
     if (node === null || node === this.node) return null;
     const req = randomUUID();
     const snapshot = await new Promise<string>((resolve) => {
-      const timer = setTimeout(() => resolve(''), 3_000);
+      const timer = setTimeout(() => resolve(''), TAKE_OVER_MS);
       this.#takes.set(req, (s) => {
         clearTimeout(timer);
         resolve(s);
@@ -626,7 +636,15 @@ export class Core {
       this.cluster!.send(node, { t: 'take', secret, seen: String(seen), req, node: this.node });
     });
     this.#takes.delete(req);
-    if (snapshot === '') return null;
+    return snapshot === '' ? null : this.#adopt(snapshot, secret);
+  }
+
+  /**
+   * Takes in a session handed over by another node, away, with a full window ahead. A hand-over
+   * that arrives after its client gave up waiting is adopted all the same: the session then runs
+   * out here and the room hears it leave, instead of keeping a member nobody holds.
+   */
+  #adopt(snapshot: string, secret: string): Session {
     const s = JSON.parse(snapshot) as {
       id: string;
       room: string | null;
@@ -654,20 +672,23 @@ export class Core {
       session.kept.push(kept);
     }
     session.secret = secret;
+    this.sessions.set(session.id, session);
     this.#bySecret.set(secret, session);
     this.#buckets.set(session, new TokenBucket(this.config.rateLimit, this.config.rateBurst));
+    const member: Member = { id: s.id, name: s.name, node: this.node, away: true, joinedAt: s.joinedAt };
     if (session.room !== null) {
-      let view = this.#views.get(session.room);
-      if (!view) this.#views.set(session.room, (view = new Map()));
-      this.#enter(session, session.room);
-      const members = await this.cluster!.put(session.room, [
-        { id: s.id, name: s.name, node: this.node, away: true, joinedAt: s.joinedAt },
-      ]).catch(() => [] as Member[]);
-      for (const m of members) if (m.id !== s.id && !view.has(m.id)) view.set(m.id, m);
-      view.set(s.id, { id: s.id, name: s.name, node: this.node, away: true, joinedAt: s.joinedAt });
+      const room = session.room;
+      let view = this.#views.get(room);
+      if (!view) this.#views.set(room, (view = new Map()));
+      view.set(s.id, member);
+      this.#enter(session, room);
+      this.cluster!.put(room, [member]).then(
+        (members) => this.#merge(room, members),
+        () => {}, // Redis away: reasserted when it returns
+      );
     } else this.#enter(session, LOBBY);
     // Its away timer runs here now, for a full window: the old node gave it up.
-    session.awayTimer = setTimeout(() => this.end(session, 'disconnected'), this.config.resumeWindow);
+    session.awayTimer = setTimeout(() => this.end(session, 'disconnected'), this.config.resumeWindowMs);
     session.awayTimer.unref();
     return session;
   }
@@ -713,10 +734,13 @@ export class Core {
     } else this.#exit(session, LOBBY);
     session.ended = true;
     this.#moved.set(session.id, f.node);
-    setTimeout(() => this.#moved.delete(session.id), this.config.resumeWindow).unref();
-    this.cluster!.send(f.node, { t: 'taken', req: f.req, s: snapshot });
+    setTimeout(() => this.#moved.delete(session.id), this.config.resumeWindowMs).unref();
+    this.cluster!.send(f.node, { t: 'taken', req: f.req, s: snapshot, secret: f.secret });
   }
 }
+
+/** How long a resume through another node waits for the session's node to hand it over. */
+const TAKE_OVER_MS = 3_000;
 
 /** The link of a session taken over from another node, until its client's connection is bound. */
 const PARKED: Link = { write() {}, close() {} };

@@ -87,7 +87,7 @@ function packetData(n: Numbered, offsets: boolean): unknown[] {
 export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   const { http, core, admission, trust, config, log, metrics } = deps;
   checkSocketIo();
-  const offsets = config.resumeWindow > 0;
+  const offsets = config.resumeWindowMs > 0;
   const encoder = new Encoder();
   const sessions = new WeakMap<IoSocket, Session>();
   /** Sessions socket.io will let resume: their secret, noted by persistSession before `disconnect`. */
@@ -147,7 +147,7 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   const io: IoServer = new Server(http, {
     // The transport's hard cap sits above --max-payload, so an oversized event is answered with
     // payload-too-large instead of a dropped connection; only a far larger frame closes it.
-    maxHttpBufferSize: config.maxPayload * 4,
+    maxHttpBufferSize: config.maxPayloadBytes * 4,
     cors: socketIoCors(config.allowedOrigins),
     // CORS does not cover WebSockets: the origin allowlist is enforced here for every transport.
     allowRequest: (req, callback) => callback(null, originAllowed(req.headers.origin, config.allowedOrigins)),
@@ -155,9 +155,9 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     // A transport that never completes socket.io's handshake is closed after this.
     connectTimeout: 5_000,
     // socket.io's parser; its decoder judges each event's size and keeps each signal's text (parser.ts).
-    parser: { Encoder, Decoder: decoderFor(config.maxPayload) },
+    parser: { Encoder, Decoder: decoderFor(config.maxPayloadBytes) },
     ...(offsets
-      ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindow, skipMiddlewares: false } }
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.resumeWindowMs, skipMiddlewares: false } }
       : {}),
     // socket.io-client 1.x/2.x, as the classic tutorial's page loads (see docs/protocol.md).
     allowEIO3: config.allowEio3,

@@ -69,12 +69,12 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
   /** Ids connected on other nodes, and where: every node tells every other when one opens or closes. */
   const remote = new Map<string, string>();
   const claims = cluster ? redisClaims(cluster.store, core.node, () => peers.values()) : localClaims;
-  const waiting = new WaitingRoom(config.peerjsExpire, (src, dst) => {
+  const waiting = new WaitingRoom(config.peerjsExpireMs, (src, dst) => {
     const sender = peers.get(src);
     if (sender) send(sender.ws, { type: 'EXPIRE', src: dst, dst: src });
   });
   // Our own limits apply to the frames; only a frame far beyond them closes the socket.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * 4 });
 
   // ---- relay: the hot path. A Map lookup, then one send (here) or one XADD to the node that holds it.
 
@@ -157,8 +157,8 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     peer.lastSeen = Date.now();
     if (!peer.bucket.take()) return fail(peer, 'rate-limited', `more than ${config.rateLimit} messages/s`);
     const bytes = data as Buffer; // ws hands text and binary frames alike as one Buffer by default
-    if (bytes.length > config.maxPayload) {
-      return fail(peer, 'payload-too-large', `${bytes.length} bytes > ${config.maxPayload}`);
+    if (bytes.length > config.maxPayloadBytes) {
+      return fail(peer, 'payload-too-large', `${bytes.length} bytes > ${config.maxPayloadBytes}`);
     }
     if (isBinary) return fail(peer, 'bad-request', 'messages are JSON text frames');
     let value: unknown;
