@@ -14,7 +14,7 @@ import { nameOf, People, type AppMessage } from './app/people.js';
 import { bindShortcuts, listShortcuts, type Action } from './app/shortcuts.js';
 import { Tiles } from './app/tiles.js';
 import { toast } from './app/toasts.js';
-import { setToggle, ui } from './app/ui.js';
+import { copyLink, setToggle, showMessage, ui } from './app/ui.js';
 
 const { room: roomName } = roomFromUrl();
 // `?relay` forces every call through TURN: for checking a TURN set-up, as a person or a test.
@@ -48,11 +48,6 @@ ui.oneToOne.href = `/one-to-one.html?room=${roomName}-1to1`;
 ui.nameInput.value = localStorage.getItem('tsunagu:name') ?? '';
 listShortcuts(ui.shortcutList);
 
-function showMessage(text: string | null): void {
-  ui.message.hidden = text === null;
-  ui.messageText.textContent = text ?? '';
-}
-
 function render(): void {
   document.body.classList.toggle('in-call', joined);
   ui.lobby.hidden = joined;
@@ -70,6 +65,7 @@ function render(): void {
   for (const button of [ui.camera, ui.previewCamera])
     setToggle(button, !!video && cameraOff, cameraOff ? 'Start video (V)' : 'Stop video (V)', !video);
   setToggle(ui.screen, screenStream !== null, screenStream ? 'Stop sharing (S)' : 'Share your screen (S)');
+  ui.fullscreen.hidden = !document.fullscreenEnabled; // iPhone Safari has no full screen for pages
   setToggle(
     ui.fullscreen,
     !!document.fullscreenElement,
@@ -209,13 +205,6 @@ async function switchDevice(kind: 'video' | 'audio', deviceId: string): Promise<
 async function toggleFullscreen(): Promise<void> {
   if (document.fullscreenElement) await document.exitFullscreen();
   else await document.documentElement.requestFullscreen();
-}
-
-async function copyLink(button: HTMLElement): Promise<void> {
-  await navigator.clipboard.writeText(location.href).catch(() => {});
-  const text = button.querySelector('.text')!;
-  text.textContent = 'Copied';
-  setTimeout(() => (text.textContent = 'Copy link'), 1500);
 }
 
 /**

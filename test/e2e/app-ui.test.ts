@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { join } from '../helpers/app.js';
+import { connectedTo, join } from '../helpers/app.js';
 import { E2E, launchBrowser } from '../helpers/browser.js';
 import { startServer } from '../helpers/server.js';
 import { coverage, DESKTOP, inViewport, openAt, PHONE, previewLive, tileBoxes, tilesSettled } from '../helpers/ui.js';
@@ -54,6 +54,9 @@ describe('the call fills the screen', () => {
       await join(page);
       pages.push(page);
     }
+    // Six pages on a small shared machine take their time to connect: wait for that first.
+    const ids = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.tsunaguApp.room.self!.id)));
+    await connectedTo(viewer, ids, 120_000);
     await tilesSettled(viewer, count);
   }
 

@@ -39,14 +39,25 @@ export async function previewLive(page: Page): Promise<void> {
 
 /** Waits until the grid holds `count` tiles and none is still moving to its place. */
 export async function tilesSettled(page: Page, count: number, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(
-    (count) => {
-      const tiles = [...document.querySelectorAll('#grid .tile')];
-      return tiles.length === count && tiles.every((t) => t.getAnimations().length === 0);
-    },
-    count,
-    { timeout },
-  );
+  try {
+    await page.waitForFunction(
+      (count) => {
+        const tiles = [...document.querySelectorAll('#grid .tile')];
+        return tiles.length === count && tiles.every((t) => t.getAnimations().length === 0);
+      },
+      count,
+      { timeout },
+    );
+  } catch (err) {
+    const seen = await page.evaluate(() =>
+      [...document.querySelectorAll('#grid .tile')].map(
+        (t) => `${(t as HTMLElement).dataset.key}(${t.getAnimations().length} moving)`,
+      ),
+    );
+    throw new Error(`${count} settled tiles: ${(err as Error).message}; saw ${seen.join(', ') || 'none'}`, {
+      cause: err,
+    });
+  }
 }
 
 export interface TileBox {

@@ -51,3 +51,16 @@ export function setToggle(button: HTMLButtonElement, pressed: boolean, tip: stri
   button.dataset.tip = tip;
   button.disabled = disabled;
 }
+
+/** The page's one message line (an error, a blocked camera); null hides it. */
+export function showMessage(text: string | null): void {
+  ui.message.hidden = text === null;
+  ui.messageText.textContent = text ?? '';
+}
+
+export async function copyLink(button: HTMLElement): Promise<void> {
+  await navigator.clipboard.writeText(location.href).catch(() => {});
+  const text = button.querySelector('.text')!;
+  text.textContent = 'Copied';
+  setTimeout(() => (text.textContent = 'Copy link'), 1500);
+}
