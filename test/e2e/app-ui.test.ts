@@ -16,6 +16,25 @@ const browser = await launchBrowser();
 
 const area = (b: { width: number; height: number }) => b.width * b.height;
 
+/** Adds people to `room` until `pages` holds `count`, and waits until the first page shows them all. */
+async function fillTo(pages: Page[], room: string, count: number): Promise<void> {
+  while (pages.length < count) {
+    const page = await openAt(browser, server.url, room, `Guest ${pages.length + 1}`);
+    // Beyond three people, newcomers join with their camera off: a tile is the same size either
+    // way, and six cameras encoded five times each would starve a small test machine.
+    if (pages.length >= 3) {
+      await previewLive(page);
+      await page.click('#preview-camera');
+    }
+    await join(page);
+    pages.push(page);
+  }
+  // Six pages on a small shared machine take their time to connect: wait for that first.
+  const ids = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.tsunaguApp.room.self!.id)));
+  await connectedTo(pages[0], ids, 120_000);
+  await tilesSettled(pages[0], count);
+}
+
 describe('the lobby', () => {
   it(
     'shows the camera live before Join, lists the devices, and the call starts with the mic as set there',
@@ -38,84 +57,72 @@ describe('the lobby', () => {
 });
 
 describe('the call fills the screen', () => {
-  const pages: Page[] = [];
-  let viewer: Page;
-
-  /** Adds people until the room holds `count`, and waits until the viewer's grid shows them all. */
-  async function fillTo(count: number): Promise<void> {
-    while (pages.length < count) {
-      const page = await openAt(browser, server.url, 'grid', `Guest ${pages.length + 1}`);
-      // Beyond three people, newcomers join with their camera off: a tile is the same size either
-      // way, and six cameras encoded five times each would starve a small test machine.
-      if (pages.length >= 3) {
-        await previewLive(page);
-        await page.click('#preview-camera');
-      }
-      await join(page);
-      pages.push(page);
-    }
-    // Six pages on a small shared machine take their time to connect: wait for that first.
-    const ids = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.tsunaguApp.room.self!.id)));
-    await connectedTo(viewer, ids, 120_000);
-    await tilesSettled(viewer, count);
-  }
-
   it(
     'with 2, 3 and 6 people at 1280×800, the tiles cover at least 60 % of the screen and never overlap',
     { timeout: 300_000 },
     async (t) => {
-      viewer = await openAt(browser, server.url, 'grid', 'Viewer', { viewport: DESKTOP });
-      await join(viewer);
-      pages.push(viewer);
-      for (const people of [2, 3, 6]) {
-        await fillTo(people);
-        const { share, overlap } = await coverage(viewer);
-        t.diagnostic(`${people} people: tiles cover ${(share * 100).toFixed(1)} % of 1280×800`);
-        assert.ok(share >= 0.6, `${people} people: ${(share * 100).toFixed(1)} % covered`);
-        assert.equal(overlap, 0, `${people} people: tiles overlap`);
+      const viewer = await openAt(browser, server.url, 'grid', 'Viewer', { viewport: DESKTOP });
+      const pages = [viewer];
+      try {
+        await join(viewer);
+        for (const people of [2, 3, 6]) {
+          await fillTo(pages, 'grid', people);
+          const { share, overlap } = await coverage(viewer);
+          t.diagnostic(`${people} people: tiles cover ${(share * 100).toFixed(1)} % of 1280×800`);
+          assert.ok(share >= 0.6, `${people} people: ${(share * 100).toFixed(1)} % covered`);
+          assert.equal(overlap, 0, `${people} people: tiles overlap`);
+        }
+        // Whole faces: the video is fitted inside its tile, never cropped to fill it.
+        const fits = await viewer.$$eval('#grid .tile video', (videos) =>
+          videos.map((v) => getComputedStyle(v).objectFit),
+        );
+        assert.deepEqual(new Set(fits), new Set(['contain']));
+      } finally {
+        await Promise.all(pages.map((p) => p.context().close()));
       }
-      // Whole faces: the video is fitted inside its tile, never cropped to fill it.
-      const fits = await viewer.$$eval('#grid .tile video', (videos) =>
-        videos.map((v) => getComputedStyle(v).objectFit),
-      );
-      assert.deepEqual(new Set(fits), new Set(['contain']));
     },
   );
 
   it('pinning one person shows them large and the rest in a strip; Esc brings the grid back', E2E, async () => {
-    assert.equal((await tileBoxes(viewer)).length, 6);
-    const before = await tileBoxes(viewer);
-    const target = before.find((b) => b.owner !== 'self')!;
-    await viewer.hover(`#grid .tile[data-key="${target.key}"]`);
-    await viewer.click(`#grid .tile[data-key="${target.key}"] .pin`);
-    await tilesSettled(viewer, 6);
-    const pinned = await tileBoxes(viewer);
-    const big = pinned.find((b) => b.key === target.key)!;
-    assert.ok(area(big) > 2 * area(target), 'the pinned tile grows');
-    for (const other of pinned.filter((b) => b.key !== target.key))
-      assert.ok(area(big) > 8 * area(other), `the pinned tile dwarfs ${other.key}`);
-    assert.equal((await coverage(viewer)).overlap, 0);
-    assert.equal(await viewer.getAttribute(`#grid .tile[data-key="${target.key}"] .pin`, 'aria-pressed'), 'true');
+    const viewer = await openAt(browser, server.url, 'pin', 'Viewer', { viewport: DESKTOP });
+    const pages = [viewer];
+    try {
+      await join(viewer);
+      await fillTo(pages, 'pin', 3);
+      const before = await tileBoxes(viewer);
+      const target = before.find((b) => b.owner !== 'self')!;
+      await viewer.hover(`#grid .tile[data-key="${target.key}"]`);
+      await viewer.click(`#grid .tile[data-key="${target.key}"] .pin`);
+      await tilesSettled(viewer, 3);
+      const pinned = await tileBoxes(viewer);
+      const big = pinned.find((b) => b.key === target.key)!;
+      assert.ok(area(big) > 2 * area(target), 'the pinned tile grows');
+      for (const other of pinned.filter((b) => b.key !== target.key))
+        assert.ok(area(big) > 8 * area(other), `the pinned tile dwarfs ${other.key}`);
+      assert.equal((await coverage(viewer)).overlap, 0);
+      assert.equal(await viewer.getAttribute(`#grid .tile[data-key="${target.key}"] .pin`, 'aria-pressed'), 'true');
 
-    await viewer.keyboard.press('Escape');
-    await tilesSettled(viewer, 6);
-    const after = await tileBoxes(viewer);
-    assert.deepEqual(
-      after.map((b) => Math.round(area(b))),
-      before.map((b) => Math.round(area(b))),
-      'back to the grid',
-    );
+      await viewer.keyboard.press('Escape');
+      await tilesSettled(viewer, 3);
+      const after = await tileBoxes(viewer);
+      assert.deepEqual(
+        after.map((b) => Math.round(area(b))),
+        before.map((b) => Math.round(area(b))),
+        'back to the grid',
+      );
 
-    // From the keyboard: Tab to a tile's pin button, Enter pins; P unpins.
-    await viewer.focus(`#grid .tile[data-key="${target.key}"] .pin`);
-    await viewer.keyboard.press('Enter');
-    await viewer.waitForFunction(
-      (key) => document.querySelector(`#grid .tile[data-key="${key}"]`)!.classList.contains('pinned'),
-      target.key,
-    );
-    await viewer.keyboard.press('p');
-    await viewer.waitForFunction(() => !document.querySelector('#grid .tile.pinned'));
-    await Promise.all(pages.map((p) => p.context().close()));
+      // From the keyboard: Tab to a tile's pin button, Enter pins; P unpins.
+      await viewer.focus(`#grid .tile[data-key="${target.key}"] .pin`);
+      await viewer.keyboard.press('Enter');
+      await viewer.waitForFunction(
+        (key) => document.querySelector(`#grid .tile[data-key="${key}"]`)!.classList.contains('pinned'),
+        target.key,
+      );
+      await viewer.keyboard.press('p');
+      await viewer.waitForFunction(() => !document.querySelector('#grid .tile.pinned'));
+    } finally {
+      await Promise.all(pages.map((p) => p.context().close()));
+    }
   });
 });
 
