@@ -211,11 +211,16 @@ export class Cluster {
     if (this.#healthySince === 0) this.#healthySince = now;
     const live = new Set(nodes);
     // Only a node that has been in touch with Redis for a whole lease may judge the others: after an
-    // outage every node needs a heartbeat to say it is alive again.
-    if (now - this.#healthySince >= NODE_LEASE_MS) {
-      for (const node of this.#live) if (!live.has(node)) this.events.nodeGone(node);
-    }
+    // outage every node needs a heartbeat to say it is alive again. Until then, a node missing from
+    // Redis's list stays in ours, to be judged once this node may.
+    const judging = now - this.#healthySince >= NODE_LEASE_MS;
     const before = this.#live;
+    for (const node of before) {
+      if (live.has(node)) continue;
+      if (judging) this.events.nodeGone(node);
+      else live.add(node);
+    }
+    this.log.trace({ live: [...live], judging }, 'heartbeat');
     this.#live = live;
     for (const node of live) if (node !== this.node && !before.has(node)) this.events.nodeSeen(node);
     if (held !== 1) this.events.reassert();

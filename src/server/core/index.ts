@@ -565,7 +565,7 @@ export class Core {
       case 'taken': {
         const waiting = this.#takes.get(f.req);
         if (waiting) waiting(f.s);
-        else if (f.s !== '') this.#adopt(f.s, f.secret);
+        else if (f.s !== '') void this.#adopt(f.s, f.secret);
         return;
       }
       default:
@@ -644,7 +644,7 @@ export class Core {
    * that arrives after its client gave up waiting is adopted all the same: the session then runs
    * out here and the room hears it leave, instead of keeping a member nobody holds.
    */
-  #adopt(snapshot: string, secret: string): Session {
+  async #adopt(snapshot: string, secret: string): Promise<Session> {
     const s = JSON.parse(snapshot) as {
       id: string;
       room: string | null;
@@ -682,10 +682,10 @@ export class Core {
       if (!view) this.#views.set(room, (view = new Map()));
       view.set(s.id, member);
       this.#enter(session, room);
-      this.cluster!.put(room, [member]).then(
-        (members) => this.#merge(room, members),
-        () => {}, // Redis away: reasserted when it returns
-      );
+      // The room as Redis has it, before the room hears it is back (the news goes to the nodes in
+      // the view). Its client has been told of all of these already.
+      const members = await this.cluster!.put(room, [member]).catch(() => [] as Member[]);
+      for (const m of members) if (!view.has(m.id)) view.set(m.id, m);
     } else this.#enter(session, LOBBY);
     // Its away timer runs here now, for a full window: the old node gave it up.
     session.awayTimer = setTimeout(() => this.end(session, 'disconnected'), this.config.resumeWindowMs);
