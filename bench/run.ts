@@ -77,7 +77,7 @@ const scenarios: Record<string, Scenario> = {
     metrics: [
       ...['p50_us', 'p99_us', 'xadds_per_signal', 'inbox_adds'],
       ...['msgs_per_s', 'a_cpu', 'b_cpu', 'c_cpu', 'redis_cpu', 'c_of_ab_pct', 'c_of_a_pct', 'c_of_b_pct'],
-      ...['c_inbox_adds', 'node_warnings'],
+      ...['c_idle_cpu', 'c_inbox_adds', 'node_warnings'],
     ],
     run: crossNodeFanout,
   },

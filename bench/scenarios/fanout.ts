@@ -6,7 +6,8 @@
  *   candidate, 32 in flight per pair; 10 s after 2 s of warm-up: delivered msgs/s, the CPU of each
  *   node and of Redis, and C's CPU as a share of A's, of B's and of their mean. `c_inbox_adds`:
  *   entries written to C's inbox from the pairs' joins to the end of the window; `xadds_per_msg`:
- *   Redis XADD calls per delivered message in the window.
+ *   Redis XADD calls per delivered message in the window; `c_idle_cpu`: C's CPU over 5 s before any
+ *   client connects, its floor.
  * - `same-node` / `cross-node`: relay-rtt's round trips (2,000 warm-up + 5,000, sequential) with both
  *   peers on A, or one on A and one on B; and what Redis saw of those signals: XADD calls
  *   (`cmdstat_xadd`) per signal, entries added to any node's inbox (`entries-added`, which trimming
@@ -20,7 +21,7 @@ import { echoLoad, roundTrips, startRedis } from './relay.js';
 const NODES = 'tsunagu:nodes';
 const inboxKey = (node: string) => `tsunagu:{n:${node}}:inbox`; // as src/server/core/cluster.ts names it
 /** Commands this scenario itself sends to Redis, left out of the nodes' count. */
-const OWN_COMMANDS = new Set(['info', 'keys', 'xinfo', 'zrange', 'hello', 'client', 'ping']);
+const OWN_COMMANDS = new Set(['info', 'keys', 'exists', 'xinfo|stream', 'zrange', 'hello', 'client', 'ping']);
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -60,8 +61,13 @@ async function redisStats(client: RedisClient) {
 function since(before: Awaited<ReturnType<typeof redisStats>>, after: Awaited<ReturnType<typeof redisStats>>) {
   const delta = (name: string) => (after.calls.get(name) ?? 0) - (before.calls.get(name) ?? 0);
   let nodeCommands = 0;
-  for (const name of after.calls.keys()) if (!OWN_COMMANDS.has(name)) nodeCommands += delta(name);
-  return { xadds: delta('xadd'), inboxAdds: after.inboxAdds - before.inboxAdds, nodeCommands };
+  const byCommand: string[] = [];
+  for (const name of after.calls.keys()) {
+    if (OWN_COMMANDS.has(name) || delta(name) === 0) continue;
+    nodeCommands += delta(name);
+    byCommand.push(`${name} ${delta(name)}`);
+  }
+  return { xadds: delta('xadd'), inboxAdds: after.inboxAdds - before.inboxAdds, nodeCommands, byCommand };
 }
 
 /** Echoes a node's warnings and errors (pino JSON lines, level ≥ 40) and counts them. */
@@ -114,20 +120,30 @@ const pct = (part: number, whole: number) => +((100 * part) / whole).toFixed(1);
 
 async function fanout(): Promise<Record<string, number>> {
   return withCluster(async ([a, b, c], client, redisPid, warnings) => {
+    const pids = [a.proc.pid!, b.proc.pid!, c.proc.pid!, redisPid];
+    // C's floor: what it uses with no clients anywhere (heartbeats, its idle inbox read).
+    const idle0 = cpuSeconds(c.proc.pid!);
+    await sleep(5_000);
+    const cIdle = (cpuSeconds(c.proc.pid!) - idle0) / 5;
     const cInbox0 = await entriesAdded(client, inboxKey(c.id));
     const load = await echoLoad('tsunagu', [a.port, b.port], 10);
     try {
       await sleep(2_000); // warm-up; also lets each node's directory learn the other's peers
-      const pids = [a.proc.pid!, b.proc.pid!, c.proc.pid!, redisPid];
-      const before = await redisStats(client);
-      const n0 = load.delivered();
+      // Messages delivered while INFO's count of XADDs was read: the midpoint, so both cover one window.
+      const xaddsNow = async () => {
+        const n = load.delivered();
+        const xadds = (await commandCalls(client)).get('xadd') ?? 0;
+        return { xadds, delivered: (n + load.delivered()) / 2 };
+      };
+      const before = await xaddsNow();
       const cpu0 = pids.map(cpuSeconds);
       const t0 = performance.now();
       await sleep(10_000); // the measurement window itself
       const seconds = (performance.now() - t0) / 1000;
-      const n = load.delivered() - n0;
-      const [aCpu, bCpu, cCpu, redisCpu] = pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]) / seconds);
-      const redis = since(before, await redisStats(client));
+      const cpu = pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]) / seconds);
+      const after = await xaddsNow();
+      const n = after.delivered - before.delivered;
+      const [aCpu, bCpu, cCpu, redisCpu] = cpu;
       return {
         msgs_per_s: Math.round(n / seconds),
         a_cpu: +aCpu.toFixed(3),
@@ -138,7 +154,8 @@ async function fanout(): Promise<Record<string, number>> {
         c_of_a_pct: pct(cCpu, aCpu),
         c_of_b_pct: pct(cCpu, bCpu),
         c_inbox_adds: (await entriesAdded(client, inboxKey(c.id))) - cInbox0,
-        xadds_per_msg: +(redis.xadds / n).toFixed(3),
+        xadds_per_msg: +((after.xadds - before.xadds) / n).toFixed(3),
+        c_idle_cpu: +cIdle.toFixed(3),
         node_warnings: warnings.count,
       };
     } finally {
@@ -154,6 +171,9 @@ async function rtt(where: 'same-node' | 'cross-node'): Promise<Record<string, nu
       const before = await redisStats(client);
       return async (signals) => {
         const redis = since(before, await redisStats(client));
+        console.error(
+          `${where}: Redis commands from the nodes during ${signals} signals: ${redis.byCommand.join(', ')}`,
+        );
         return {
           signals,
           xadds: redis.xadds,
