@@ -436,21 +436,37 @@ export class Core {
       ...change,
     };
     view.set(session.id, member);
-    this.#announce(room, kind === 'peer-reconnecting' ? 'away' : 'back', member);
+    const told = this.#announce(room, kind === 'peer-reconnecting' ? 'away' : 'back', member);
     if (this.cluster) {
       this.cluster.put(room, [member]).then(
-        (members) => this.#merge(room, members),
+        (members) => {
+          // A member that joined on another node a moment ago may not be in the view yet: its
+          // node hears the news too (twice is harmless: news is told as a difference).
+          const fields = { t: 'm', room, kind: member.away ? 'away' : 'back', m: JSON.stringify(member) };
+          for (const m of members) {
+            if (m.node === this.node || told.has(m.node)) continue;
+            told.add(m.node);
+            this.cluster!.send(m.node, fields);
+          }
+          this.#merge(room, members);
+        },
         () => {}, // Redis away: reasserted when it returns
       );
     }
   }
 
-  /** Tells the room (here and on the other nodes with members in it) of a member's change. */
-  #announce(room: string, kind: 'joined' | 'left' | 'away' | 'back', member: Member, reason?: LeaveReason): void {
+  /** Tells the room (here and on the other nodes with members in it) of a member's change; the nodes told. */
+  #announce(
+    room: string,
+    kind: 'joined' | 'left' | 'away' | 'back',
+    member: Member,
+    reason?: LeaveReason,
+  ): Set<string> {
     this.#apply(room, kind, member, reason);
-    if (!this.cluster) return;
+    const nodes = new Set(this.cluster ? this.#nodesOf(room) : []);
     const fields = { t: 'm', room, kind, m: JSON.stringify(member), ...(reason ? { reason } : {}) };
-    for (const node of this.#nodesOf(room)) this.cluster.send(node, fields);
+    for (const node of nodes) this.cluster!.send(node, fields);
+    return nodes;
   }
 
   /**

@@ -11,22 +11,19 @@
  * its sequence number as the offset.
  */
 import { createRequire } from 'node:module';
-import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { Adapter } from 'socket.io-adapter';
 import { Encoder } from 'socket.io-parser';
 import type { ErrorCode, Identity, ProtocolError, Result } from '../../protocol/index.js';
 import { serveClassicClient } from '../classic-client.js';
-import type { Config } from '../config.js';
 import { socketIoCors } from '../eio3.js';
-import { Refusal, clientAddress, type Admission, type TrustProxy } from '../core/admission.js';
-import type { Core, Link, Numbered, Session } from '../core/index.js';
+import { Refusal, clientAddress } from '../core/admission.js';
+import type { Link, Numbered, Session } from '../core/index.js';
 import { payloadOf } from '../core/session.js';
 import { originAllowed } from '../http.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
 import { decoderFor, encodeSignal, signalDataText } from '../parser.js';
 import type { IoServer, IoSocket } from '../types.js';
+import type { EdgeDeps } from './deps.js';
 
 /** The socket.io release whose adapter hooks and write path this edge was checked against. */
 export const SOCKET_IO_VERSION = '4.8.4';
@@ -44,15 +41,7 @@ interface RestoredSession {
 type Writer = { client: { writeToEngine(encoded: unknown[], opts: { preEncoded: true }): void } };
 const PRE_ENCODED = { preEncoded: true } as const;
 
-export interface SocketIoEdgeDeps {
-  http: HttpServer;
-  core: Core;
-  admission: Admission;
-  trust: TrustProxy;
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-}
+export type SocketIoEdgeDeps = EdgeDeps;
 
 export interface SocketIoEdge {
   io: IoServer;
@@ -224,7 +213,7 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     } else {
       const { error } = result as { ok: false; error: ProtocolError };
       metrics.error(error.code);
-      log.debug({ socket: socket.id, event, code: error.code }, 'rejected');
+      log.debug({ socket: socket.id, room: sessions.get(socket)?.room ?? null, event, code: error.code }, 'rejected');
       if (ack) ack(result);
       else socket.emit('error', { ...error, event });
     }

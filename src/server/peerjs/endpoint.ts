@@ -4,7 +4,7 @@
  * The WebSocket is `ws` (what socket.io itself runs on), attached to our HTTP server's upgrades.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { ErrorCode } from '../../protocol/index.js';
@@ -19,13 +19,11 @@ import {
   type PeerjsRelay,
   type PeerjsServerMessage,
 } from '../../protocol/index.js';
-import { Refusal, clientAddress, type Admission, type TrustProxy } from '../core/admission.js';
+import { Refusal, clientAddress } from '../core/admission.js';
 import { TokenBucket, describeIssues } from '../core/gate.js';
-import type { Core } from '../core/index.js';
-import type { Config } from '../config.js';
+import type { EdgeDeps } from '../edges/deps.js';
 import { originAllowed } from '../http.js';
-import type { Logger } from '../logger.js';
-import type { Metrics, SignalKind } from '../metrics.js';
+import type { SignalKind } from '../metrics.js';
 import { localClaims, redisClaims } from './claims.js';
 import { WaitingRoom } from './waiting.js';
 
@@ -41,15 +39,7 @@ interface Peer {
   bucket: TokenBucket;
 }
 
-export interface PeerjsDeps {
-  http: HttpServer;
-  core: Core;
-  admission: Admission;
-  trust: TrustProxy;
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-}
+export type PeerjsDeps = EdgeDeps;
 
 export interface PeerjsEndpoint {
   /** Answers a request under `/peerjs` (ids, discovery); false when the path is not ours. */
