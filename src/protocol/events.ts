@@ -19,6 +19,8 @@ export interface JoinResult {
   /** Everyone already in the room, without the joiner. */
   peers: PeerInfo[];
   iceServers: IceServer[];
+  /** `/v1` only, with the resume window on: the secret to come back with after a drop (docs/protocol.md). */
+  resume?: string;
 }
 
 export interface SignalEvent {

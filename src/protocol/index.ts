@@ -6,5 +6,6 @@ export * from './errors.js';
 export * from './events.js';
 export * from './limits.js';
 export * from './peerjs.js';
+export * from './v1.js';
 export * as schemas from './schemas.js';
 export type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
