@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { io } from 'socket.io-client';
 import type { Client } from './helpers/clients.js';
-import { next } from './helpers/clients.js';
+import { connect, next } from './helpers/clients.js';
 
 interface Running {
   proc: ChildProcess;
@@ -57,10 +57,10 @@ async function connected(url: string): Promise<Client> {
 }
 
 describe('graceful shutdown', () => {
-  it('on SIGTERM: readyz 503, new connections refused, clients told; exits once they leave', async () => {
+  it('on SIGTERM: readyz 503, new connections refused, clients of both edges told; exits once they leave', async () => {
     const server = await startCli('--shutdown-grace', '60');
     const leaver = await connected(server.url);
-    const lingerer = await connected(server.url);
+    const lingerer = await connect(server.url, 'v1');
     const told = next<{ graceMs: number }>(leaver, 'server-shutdown');
     const lingererTold = next(lingerer, 'server-shutdown');
     server.proc.kill('SIGTERM');
@@ -73,6 +73,11 @@ describe('graceful shutdown', () => {
     const refused = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
     const error = await new Promise<{ data?: { code: string } }>((resolve) => refused.once('connect_error', resolve));
     assert.equal(error.data?.code, 'shutting-down');
+    const refusedV1 = await connect(server.url, 'v1').then(
+      () => 'admitted',
+      (err: { data?: { code: string } }) => err.data?.code,
+    );
+    assert.equal(refusedV1, 'shutting-down');
 
     // The process waits for its clients, not for the 60 s grace period.
     leaver.disconnect();

@@ -80,7 +80,7 @@ export const optionSpecs = {
     env: 'PORT',
     value: '<port>',
     default: 9001,
-    doc: 'TCP port for HTTP, socket.io and the web app; 0 picks a free port.',
+    doc: 'TCP port for HTTP, the WebSocket /v1, socket.io, PeerJS and the web app; 0 picks a free port.',
     parse: integer(0, 65535),
   } satisfies OptionSpec<number>,
   host: {
