@@ -120,3 +120,13 @@ describe('/healthz and /readyz', () => {
     }
   });
 });
+
+describe('label cardinality', () => {
+  it('event names a client invents are all counted as other: no client grows the metrics', async () => {
+    const client = await connect(server.url);
+    for (let i = 0; i < 50; i++) await request(client, `invented-${i}`, {});
+    const families = await scrape();
+    assert.ok(!families.text.includes('invented-'), 'no label per invented name');
+    assert.ok(observations(families, 'other') >= 50);
+  });
+});

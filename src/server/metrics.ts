@@ -124,6 +124,9 @@ export function createMetrics(gauges: Gauges): Metrics {
   };
 }
 
+/** The events `tsunagu_event_duration_seconds` has a label for; every other name is `other`. */
+const OBSERVED_EVENTS = new Set(['join', 'leave', 'signal', 'message', 'ping']);
+
 const DURATION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
 
 /**
@@ -138,7 +141,10 @@ class EventDurations {
   /** Per event: a count per bucket (not cumulative; the last one is +Inf), the sum, the count. */
   readonly #events = new Map<string, { buckets: Float64Array; sum: number; count: number }>();
 
-  observe(event: string, seconds: number): void {
+  observe(name: string, seconds: number): void {
+    // Event names come from clients: only the protocol's own get a label of their own, so no
+    // client can grow the metrics (and the server's memory) by inventing names.
+    const event = OBSERVED_EVENTS.has(name) ? name : 'other';
     let entry = this.#events.get(event);
     if (!entry)
       this.#events.set(event, (entry = { buckets: new Float64Array(DURATION_BUCKETS.length + 1), sum: 0, count: 0 }));
