@@ -23,7 +23,7 @@ import type { Logger } from '../logger.js';
 import { signalKind, type Metrics } from '../metrics.js';
 import { iceServersFor } from '../turn.js';
 import { Cluster, type Member } from './cluster.js';
-import { OK, OversizePayload, TokenBucket, parse } from './gate.js';
+import { OK, OversizePayload, TokenBucket, TooDeepPayload, parse } from './gate.js';
 import { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
 import type { Store } from './redis.js';
 
@@ -242,6 +242,9 @@ export class Core {
     }
     if (payload instanceof OversizePayload) {
       return protocolError('payload-too-large', `${event}: ${payload.bytes} bytes > ${this.config.maxPayloadBytes}`);
+    }
+    if (payload instanceof TooDeepPayload) {
+      return protocolError('bad-request', `${event}: the payload nests deeper than ${payload.max} levels`);
     }
     switch (event) {
       case 'signal': {

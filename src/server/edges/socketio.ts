@@ -94,11 +94,24 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
         return;
       }
       const offset = offsets ? String(n.seq) : undefined;
-      const encoded =
-        n.event === 'signal' && n.text !== undefined
-          ? encodeSignal(encoder, n.data as { from: string; data: unknown }, n.text, offset)
-          : encoder.encode({ type: 2, nsp: '/', data: packetData(n, offsets) });
+      let encoded: unknown[];
+      try {
+        encoded =
+          n.event === 'signal' && n.text !== undefined
+            ? encodeSignal(encoder, n.data as { from: string; data: unknown }, n.text, offset)
+            : encoder.encode({ type: 2, nsp: '/', data: packetData(n, offsets) });
+      } catch (err) {
+        // The decoders refuse what cannot be encoded (tooDeep); should a value get through anyway,
+        // this one event is lost for this one client, never the process.
+        metrics.unexpected('encode');
+        log.error({ socket: this.socket.id, event: n.event, err }, 'event could not be encoded');
+        return;
+      }
       (this.socket as unknown as Writer).client.writeToEngine(encoded, PRE_ENCODED);
+    }
+    /** Events to write first once bound (a resume's missed events, before what came since). */
+    replay(missed: Numbered[]): void {
+      this.#buffer.unshift(...missed);
     }
     bind(socket: IoSocket): void {
       this.socket = socket;
@@ -122,13 +135,11 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
       const resumed = await core.resume(pid, Number(offset), link);
       if (resumed === null) return null as never;
       pending.set(resumed.session.id, { link, secret: pid });
-      const session: RestoredSession = {
-        sid: resumed.session.id,
-        pid,
-        rooms: [],
-        data: {},
-        missedPackets: resumed.missed.map((n) => packetData(n, true)),
-      };
+      // What it missed goes through the link's guarded write once bound (after socket.io's CONNECT),
+      // not through socket.io, whose replay would throw inside its own async `_add` if any event
+      // failed to encode.
+      link.replay(resumed.missed);
+      const session: RestoredSession = { sid: resumed.session.id, pid, rooms: [], data: {}, missedPackets: [] };
       return session;
     }
   }

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { ErrorCode } from '../../protocol/index.js';
 import {
+  MAX_NESTING_DEPTH,
   CLIENT_TYPES,
   PEERJS_DEFAULTS,
   PEERJS_ERRORS,
@@ -20,7 +21,7 @@ import {
   type PeerjsServerMessage,
 } from '../../protocol/index.js';
 import { Refusal, clientAddress } from '../core/admission.js';
-import { TokenBucket, describeIssues } from '../core/gate.js';
+import { TokenBucket, describeIssues, tooDeep } from '../core/gate.js';
 import type { EdgeDeps } from '../edges/deps.js';
 import { originAllowed } from '../http.js';
 import type { SignalKind } from '../metrics.js';
@@ -108,9 +109,14 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     core.onMessage('pj', (f) => {
       const message = JSON.parse(f.m) as PeerjsRelay;
       const target = peers.get(message.dst);
-      // Gone from here meanwhile: the sender hears LEAVE, as on one node.
-      if (target) deliver(target, message);
-      else if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
+      try {
+        // Gone from here meanwhile: the sender hears LEAVE, as on one node.
+        if (target) deliver(target, message);
+        else if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
+      } catch (err) {
+        metrics.unexpected('encode');
+        log.error({ peerjs: message.dst, err }, 'peerjs message from another node could not be delivered');
+      }
     });
     core.onMessage('pjo', (f) => {
       for (const id of f.ids.split(' ')) {
@@ -160,6 +166,8 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return fail(peer, 'bad-request', 'a message is a JSON object with a type');
     }
+    // Before the schema, as on every edge: nothing this deep may reach JSON.stringify (core/gate.ts).
+    if (tooDeep(value)) return fail(peer, 'bad-request', `the message nests deeper than ${MAX_NESTING_DEPTH} levels`);
     const type: unknown = (value as { type?: unknown }).type;
     if (typeof type === 'string' && !KNOWN_TYPES.has(type)) {
       return fail(peer, 'unknown-event', `unknown message type '${type.slice(0, 64)}'`);
@@ -173,7 +181,15 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
       if (message.type === 'LEAVE') return peer.ws.close(1000, 'left');
       return fail(peer, 'bad-request', 'dst: required');
     }
-    relay({ type: message.type, src: peer.id, dst: message.dst, payload: message.payload });
+    try {
+      relay({ type: message.type, src: peer.id, dst: message.dst, payload: message.payload });
+    } catch (err) {
+      // An encode of the sender's payload failed (the depth check should have refused it): this
+      // message is refused, and nothing else happens.
+      metrics.unexpected('encode');
+      log.error({ peerjs: peer.id, err }, 'peerjs message could not be relayed');
+      fail(peer, 'bad-request', 'the message could not be encoded');
+    }
   };
 
   // ---- connections: PeerJS's checks in PeerJS's order, then ours (draining, limits, token).
