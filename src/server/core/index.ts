@@ -24,7 +24,7 @@ import { signalKind, type Metrics } from '../metrics.js';
 import { iceServersFor } from '../turn.js';
 import { Cluster, type Member } from './cluster.js';
 import { OK, OversizePayload, TokenBucket, TooDeepPayload, parse } from './gate.js';
-import { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
+import { KeptBudget, Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
 import type { Store } from './redis.js';
 
 export { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
@@ -83,6 +83,8 @@ export class Core {
   /** Resumes through this node waiting for the session's node to hand it over. */
   readonly #takes = new Map<string, (snapshot: string) => void>();
   readonly #buckets = new WeakMap<Session, TokenBucket>();
+  /** What all sessions of one client address may keep together (session.ts). */
+  readonly #budget = new KeptBudget();
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly cluster: Cluster | null;
@@ -109,15 +111,21 @@ export class Core {
 
   async start(): Promise<void> {
     this.#timers.push(setInterval(() => (this.#now = Date.now()), 1_000));
-    // What was written longer ago than a dead link can go unnoticed has been received.
-    this.#timers.push(
-      setInterval(() => {
-        const before = this.#now - this.options.unnoticedMs;
-        for (const s of this.sessions.values()) if (s.link !== null) s.forget(before);
-      }, this.options.unnoticedMs),
-    );
+    const horizon = Math.min(this.options.unnoticedMs, this.config.resumeWindowMs);
+    if (horizon > 0) this.#timers.push(setInterval(() => this.sweep(), Math.max(1_000, horizon / 4)));
     for (const t of this.#timers) t.unref();
     await this.cluster?.start();
+  }
+
+  /**
+   * Lets go of kept events no resume may need: older than the resume window (whoever sent them, a
+   * client's data is never held longer than that), and on a connected link older than a dead link
+   * can go unnoticed (by then they were received). Runs every quarter of that; `now` for specs.
+   */
+  sweep(now = this.#now): void {
+    const window = this.config.resumeWindowMs;
+    const connected = now - Math.min(this.options.unnoticedMs, window);
+    for (const s of this.sessions.values()) s.forget(s.link !== null ? connected : now - window);
   }
 
   /** Rooms with a member on this node. */
@@ -152,7 +160,9 @@ export class Core {
 
   /** A client connected through an edge: a new session, in the lobby. */
   open(id: string, link: Link, identity: Identity | null, address: string): Session {
-    const session = new Session(id, link, identity, address);
+    const session = new Session(id, link, identity, address, this.#budget);
+    // Without a resume window nothing a client is sent is kept (its edge may say the same).
+    session.keeps = this.config.resumeWindowMs > 0;
     this.sessions.set(id, session);
     this.#enter(session, LOBBY);
     this.#buckets.set(session, new TokenBucket(this.config.rateLimit, this.config.rateBurst));
@@ -195,6 +205,7 @@ export class Core {
     else if (!session.awayTimer) this.#toGroup(LOBBY, { event: 'user disconnected', data: undefined }, session.id);
     this.#exit(session, LOBBY);
     session.ended = true;
+    session.clear();
     this.sessions.delete(session.id);
     link?.close(reason);
   }
@@ -674,7 +685,7 @@ export class Core {
       seq: number;
       kept: Array<{ event: string; seq: number; text?: string; d: string }>;
     };
-    const session = new Session(s.id, PARKED, s.identity, s.address);
+    const session = new Session(s.id, PARKED, s.identity, s.address, this.#budget);
     session.link = null;
     session.room = s.room;
     session.name = s.name;
@@ -688,7 +699,7 @@ export class Core {
         data: k.d === '' ? undefined : fromWire(k.d),
       };
       if (k.text !== undefined) kept.text = k.text;
-      session.kept.push(kept);
+      session.keep(kept);
     }
     session.secret = secret;
     this.sessions.set(session.id, session);
@@ -752,6 +763,7 @@ export class Core {
       this.#dropViewIfEmpty(session.room);
     } else this.#exit(session, LOBBY);
     session.ended = true;
+    session.clear();
     this.#moved.set(session.id, f.node);
     setTimeout(() => this.#moved.delete(session.id), this.config.resumeWindowMs).unref();
     this.cluster!.send(f.node, { t: 'taken', req: f.req, s: snapshot, secret: f.secret });

@@ -286,6 +286,8 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
       link.bind(socket);
       const entry = counted.get(socket.conn);
       session = core.open(socket.id, link, identities.get(socket) ?? null, entry?.address ?? 'unknown');
+      // An Engine.IO v3 client cannot resume (see onDisconnect): nothing sent to it is kept.
+      if (socket.conn.protocol === 3) session.keeps = false;
     }
     sessions.set(socket, session);
     socket.onAny(onEvent as (...args: unknown[]) => void);
