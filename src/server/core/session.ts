@@ -115,6 +115,15 @@ const UNSHARED = () => new KeptBudget();
 /** The room a session belongs to for the classic relay when it joined none: its lobby. */
 export const LOBBY = '#lobby';
 
+/**
+ * The lobby of a client with `identity`: in token mode one per room claim, so tenants never share
+ * one (a room name cannot hold `#`); the one open lobby otherwise.
+ */
+export const lobbyOf = (identity: Identity | null): string => (identity ? `${LOBBY}:${identity.room}` : LOBBY);
+
+/** Whether a group is a lobby (and not a room). */
+export const isLobby = (group: string): boolean => group.startsWith(LOBBY);
+
 export class Session {
   /** Numbered events, oldest first, the last `KEPT_EVENTS` at most. */
   readonly kept: Numbered[] = [];
@@ -154,7 +163,12 @@ export class Session {
 
   /** The group the classic relay's `message` reaches: the room, or the lobby. */
   get group(): string {
-    return this.room ?? LOBBY;
+    return this.room ?? this.lobby;
+  }
+
+  /** Its lobby (`lobbyOf`): where it is while in no room. */
+  get lobby(): string {
+    return lobbyOf(this.identity);
   }
 
   /** Numbers `event`, keeps it, and writes it if connected. */

@@ -187,29 +187,39 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   io.use((socket, next) => {
     const entry = counted.get(socket.conn) ?? { over: false, address: 'unknown' };
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    admission.admit(entry.over, auth?.token ?? socket.handshake.query.token).then(
-      (identity) => {
-        identities.set(socket, identity);
-        next();
-      },
-      (err: unknown) => {
-        // A session already taken back goes back to being away.
-        const taken = pending.get(socket.id);
-        if (socket.recovered && taken) {
-          pending.delete(socket.id);
-          const session = core.sessions.get(socket.id);
-          if (session) core.drop(session, true, taken.secret);
+    admission
+      .admit(entry.over, auth?.token ?? socket.handshake.query.token)
+      .then((identity) => {
+        // A resume is checked against the token it comes with now, not the one it first came with.
+        const resumed = socket.recovered ? core.sessions.get(socket.id) : undefined;
+        if (resumed && pending.has(socket.id) && !core.mayResume(resumed, identity)) {
+          throw new Refusal('forbidden', "the token does not allow the resumed session's room");
         }
-        if (err instanceof Refusal) next(refuse(err.code, err.message, entry.address));
-        else {
-          log.error({ err }, 'token verification failed');
-          next(refuse('internal', 'token verification failed', entry.address));
-        }
-        // Refused: its transport goes too, and its count with it — once socket.io has written the
-        // refusal (it does so on the next tick, and only while the transport is open).
-        setImmediate(() => socket.conn.close());
-      },
-    );
+        return identity;
+      })
+      .then(
+        (identity) => {
+          identities.set(socket, identity);
+          next();
+        },
+        (err: unknown) => {
+          // A session already taken back goes back to being away.
+          const taken = pending.get(socket.id);
+          if (socket.recovered && taken) {
+            pending.delete(socket.id);
+            const session = core.sessions.get(socket.id);
+            if (session) core.drop(session, true, taken.secret);
+          }
+          if (err instanceof Refusal) next(refuse(err.code, err.message, entry.address));
+          else {
+            log.error({ err }, 'token verification failed');
+            next(refuse('internal', 'token verification failed', entry.address));
+          }
+          // Refused: its transport goes too, and its count with it — once socket.io has written the
+          // refusal (it does so on the next tick, and only while the transport is open).
+          setImmediate(() => socket.conn.close());
+        },
+      );
   });
 
   const answer = (socket: IoSocket, event: string, result: Result, ack: Ack | undefined, started: number) => {
