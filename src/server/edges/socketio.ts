@@ -40,6 +40,8 @@ interface RestoredSession {
 /** socket.io's per-connection writer, which every adapter uses to deliver (its adapter contract). */
 type Writer = { client: { writeToEngine(encoded: unknown[], opts: { preEncoded: true }): void } };
 const PRE_ENCODED = { preEncoded: true } as const;
+/** How long a transport over a connection limit may wait before its CONNECT is refused anyway. */
+const OVER_LIMIT_GRACE_MS = 1_000;
 
 export type SocketIoEdgeDeps = EdgeDeps;
 
@@ -170,11 +172,15 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   const counted = new WeakMap<object, { over: boolean; address: string }>();
   io.engine.on(
     'connection',
-    (raw: { request: Parameters<typeof clientAddress>[0]; once(e: 'close', l: () => void): void }) => {
+    (raw: { request: Parameters<typeof clientAddress>[0]; once(e: 'close', l: () => void): void; close(): void }) => {
       const address = clientAddress(raw.request, trust);
       const { over, release } = admission.open(address);
       counted.set(raw, { over, address });
       raw.once('close', release);
+      // Over a limit: it gets a moment to send socket.io's CONNECT (a client does at once) and
+      // hear too-many-connections; a transport that never does is closed then, not after the
+      // handshake timeout — 500 bare transports from one address hold 50 places, not 500.
+      if (over) setTimeout(() => raw.close(), OVER_LIMIT_GRACE_MS).unref();
     },
   );
 
