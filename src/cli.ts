@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, flagOf, optionSpecs, resolveConfig, type OptionName } from './server/config.js';
 import { renderHelp } from './server/config-docs.js';
 import { mintToken } from './server/auth.js';
+import { guardProcess } from './server/guard.js';
 import { createServer } from './server/index.js';
 import { packageVersion } from './server/package-info.js';
 
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const server = await createServer(config);
+  // One client's bad data must not end every client's connection (see guard.ts).
+  guardProcess(server.log, server.metrics);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

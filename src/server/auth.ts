@@ -50,9 +50,14 @@ export async function createVerifier(config: Config): Promise<Verify | null> {
     if (token.length > 8192) throw new AuthError('unauthorized', 'the token is too long');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ['sub', 'room'] }));
+      ({ payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ['sub', 'room', 'exp'] }));
     } catch (err) {
       throw new AuthError('unauthorized', describeJoseError(err));
+    }
+    // A token is a bearer secret: one that never (or only far in the future) expires works for
+    // anyone who ever saw it, so its lifetime left is capped (`--token-max-ttl`).
+    if (payload.exp! - Date.now() / 1000 > config.tokenMaxTtlSeconds) {
+      throw new AuthError('unauthorized', `the token expires more than ${config.tokenMaxTtlSeconds} s from now`);
     }
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new AuthError('unauthorized', `token claims: ${parsed.error.issues[0].message}`);
@@ -74,6 +79,7 @@ async function importAnyPublicKey(pem: string): Promise<CryptoKey> {
 function describeJoseError(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'the token has expired';
   if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'exp' && err.reason === 'missing') return 'the token has no exp claim (it must expire)';
     return err.claim === 'nbf' ? 'the token is not valid yet' : `the token's ${err.claim} claim is invalid`;
   }
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature does not verify';

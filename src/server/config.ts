@@ -172,6 +172,14 @@ export const optionSpecs = {
     doc: 'PEM public key (SPKI) file for EdDSA or ES256 tokens, instead of a shared secret.',
     parse: text,
   } satisfies OptionSpec<string>,
+  tokenMaxTtlSeconds: {
+    flag: 'token-max-ttl',
+    env: 'TOKEN_MAX_TTL',
+    value: '<seconds>',
+    default: 86_400,
+    doc: 'Longest a token may still be valid when it is presented: one without `exp`, or expiring later than this from now, is refused.',
+    parse: integer(60, 365 * 86_400),
+  } satisfies OptionSpec<number>,
   turnSecret: {
     env: 'TURN_SECRET',
     value: '<secret>',

@@ -7,6 +7,7 @@ import type { ErrorCode } from '../protocol/index.js';
 
 export type SignalKind = 'offer' | 'answer' | 'candidate' | 'other';
 export type Protocol = 'socketio' | 'v1' | 'peerjs';
+export type UnexpectedKind = 'encode' | 'uncaught' | 'unhandled-rejection';
 
 export interface Metrics {
   registry: Registry;
@@ -14,6 +15,11 @@ export interface Metrics {
   classicMessage(): void;
   error(code: ErrorCode, protocol?: Protocol): void;
   connectionRejected(code: ErrorCode): void;
+  /**
+   * An error a guard caught instead of letting it take the process down: an encode of a client's
+   * data that failed (`encode`), or one nothing else handled (`uncaught`, `unhandled-rejection`).
+   */
+  unexpected(where: UnexpectedKind): void;
   /** Time spent handling one inbound event. */
   observe(event: string, seconds: number): void;
 }
@@ -108,6 +114,12 @@ export function createMetrics(gauges: Gauges): Metrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const unexpected = new Counter({
+    name: 'tsunagu_unexpected_errors_total',
+    help: 'Errors a guard caught and survived (a failed encode of client data, an uncaught error), by where.',
+    labelNames: ['where'] as const,
+    registers: [registry],
+  });
   const durations = new EventDurations();
   // The registry reads a metric through get() alone (and reset()); prom-client types only its own classes.
   registry.registerMetric(durations as unknown as Metric);
@@ -120,6 +132,7 @@ export function createMetrics(gauges: Gauges): Metrics {
     classicMessage: () => classic.inc(),
     error: (code, protocol = 'socketio') => errors.labels(code, protocol).inc(),
     connectionRejected: (code) => rejected.labels(code).inc(),
+    unexpected: (where) => unexpected.labels(where).inc(),
     observe: (event, seconds) => durations.observe(event, seconds),
   };
 }

@@ -9,6 +9,10 @@
  *   the size of the next. An event over `--max-payload` has its payload replaced here, before
  *   anyone sees it, by an `OversizePayload` that the handler answers with `payload-too-large`.
  *
+ * - Refusing values nested deeper than `MAX_NESTING_DEPTH` (`tooDeep`, the packet's array being
+ *   level 1): the payload is replaced by a `TooDeepPayload`, answered with `bad-request`, so no
+ *   such value ever reaches an encoder (which would recurse until the stack runs out).
+ *
  * - Relaying a description as the text its sender's client wrote. socket.io parses every packet
  *   (it must: the event name, the schema) and serialises every packet it sends: for a signal
  *   carrying a 4–7 KB description, a parse and then a second `JSON.stringify` with every line end
@@ -21,7 +25,7 @@
  */
 import { Decoder, type Packet } from 'socket.io-parser';
 import type { SignalEvent } from '../protocol/index.js';
-import { OversizePayload } from './core/gate.js';
+import { OversizePayload, TooDeepPayload, tooDeep } from './core/gate.js';
 
 /** The text of each signal payload's `data`, by payload object (as the decoder handed it over). */
 const texts = new WeakMap<object, string>();
@@ -49,7 +53,7 @@ function dataText(packetText: string, payload: { to?: unknown }): string | undef
   return text.includes('"to":') ? undefined : text;
 }
 
-export { OversizePayload };
+export { OversizePayload, TooDeepPayload };
 
 /** The decoder class for a server with this payload limit. */
 export function decoderFor(maxPayloadBytes: number): typeof Decoder {
@@ -87,6 +91,10 @@ export function decoderFor(maxPayloadBytes: number): typeof Decoder {
       const data = packet.data as unknown[];
       if (this.#bytes > maxPayloadBytes) {
         packet.data = [data[0], new OversizePayload(this.#bytes)];
+        return;
+      }
+      if (tooDeep(data)) {
+        packet.data = [data[0], new TooDeepPayload()];
         return;
       }
       // Straight from a text packet (a binary event is decoded on its last attachment), and long

@@ -136,6 +136,19 @@ export class V1Client {
     this.#ws?.send(frame);
   }
 
+  /** Writes a raw request frame made by `frame(ack)`; resolves with its answer. */
+  rawRequest(frame: (ack: number) => string, ms = 5000): Promise<unknown> {
+    const n = this.#nextAck++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ack ${n}`)), ms);
+      this.#answers.set(n, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      this.sendRaw(frame(n));
+    });
+  }
+
   timeout(ms: number) {
     return {
       emitWithAck: (event: string, ...args: unknown[]) =>

@@ -4,7 +4,7 @@
  * answer, in one error shape.
  */
 import type { z } from 'zod';
-import { protocolError, type Result } from '../../protocol/index.js';
+import { MAX_NESTING_DEPTH, protocolError, type Result } from '../../protocol/index.js';
 
 /** Shared, frozen: the hot path answers without allocating. */
 export const OK = Object.freeze({ ok: true as const });
@@ -15,6 +15,38 @@ export const OK = Object.freeze({ ok: true as const });
  */
 export class OversizePayload {
   constructor(readonly bytes: number) {}
+}
+
+/**
+ * The payload of an event whose frame nested deeper than `MAX_NESTING_DEPTH`: an edge's decoder
+ * puts it in place of the payload (the value never goes further), and the gate answers it.
+ */
+export class TooDeepPayload {
+  constructor(readonly max = MAX_NESTING_DEPTH) {}
+}
+
+/**
+ * Whether `value` (as JSON.parse or socket.io's decoder made it) nests deeper than `max` arrays
+ * and objects, its outermost one being level 1. Every edge asks this of each decoded frame,
+ * before any schema: JSON.stringify, socket.io's encoder and a resume's replay all recurse, and a
+ * few KB of `[[[[…]]]]` would make them throw wherever the value went next. It walks with its own
+ * stack (so it cannot overflow itself), stops at the first level too deep, and treats binary
+ * (Buffer, ArrayBuffer, typed arrays) as leaves. A signal's value is a handful of nodes: cheap.
+ * @example
+ * const value: unknown = JSON.parse(text);
+ * if (tooDeep(value)) return fail('bad-request', `nested deeper than ${MAX_NESTING_DEPTH} levels`);
+ */
+export function tooDeep(value: unknown, max: number = MAX_NESTING_DEPTH): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: Array<{ v: object; d: number }> = [{ v: value, d: 1 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop()!;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) continue;
+    if (d > max) return true;
+    const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ v: child, d: d + 1 });
+  }
+  return false;
 }
 
 export function describeIssues(error: z.ZodError): string {

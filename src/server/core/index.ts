@@ -23,11 +23,11 @@ import type { Logger } from '../logger.js';
 import { signalKind, type Metrics } from '../metrics.js';
 import { iceServersFor } from '../turn.js';
 import { Cluster, type Member } from './cluster.js';
-import { OK, OversizePayload, TokenBucket, parse } from './gate.js';
-import { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
+import { OK, OversizePayload, TokenBucket, TooDeepPayload, parse } from './gate.js';
+import { KeptBudget, Session, isLobby, lobbyOf, type Link, type Numbered, type Outbound } from './session.js';
 import type { Store } from './redis.js';
 
-export { Session, LOBBY, type Link, type Numbered, type Outbound } from './session.js';
+export { Session, LOBBY, isLobby, type Link, type Numbered, type Outbound } from './session.js';
 
 export type LeaveReason = 'left' | 'disconnected';
 type Ack = Result<object>;
@@ -83,6 +83,8 @@ export class Core {
   /** Resumes through this node waiting for the session's node to hand it over. */
   readonly #takes = new Map<string, (snapshot: string) => void>();
   readonly #buckets = new WeakMap<Session, TokenBucket>();
+  /** What all sessions of one client address may keep together (session.ts). */
+  readonly #budget = new KeptBudget();
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly cluster: Cluster | null;
@@ -109,15 +111,21 @@ export class Core {
 
   async start(): Promise<void> {
     this.#timers.push(setInterval(() => (this.#now = Date.now()), 1_000));
-    // What was written longer ago than a dead link can go unnoticed has been received.
-    this.#timers.push(
-      setInterval(() => {
-        const before = this.#now - this.options.unnoticedMs;
-        for (const s of this.sessions.values()) if (s.link !== null) s.forget(before);
-      }, this.options.unnoticedMs),
-    );
+    const horizon = Math.min(this.options.unnoticedMs, this.config.resumeWindowMs);
+    if (horizon > 0) this.#timers.push(setInterval(() => this.sweep(), Math.max(1_000, horizon / 4)));
     for (const t of this.#timers) t.unref();
     await this.cluster?.start();
+  }
+
+  /**
+   * Lets go of kept events no resume may need: older than the resume window (whoever sent them, a
+   * client's data is never held longer than that), and on a connected link older than a dead link
+   * can go unnoticed (by then they were received). Runs every quarter of that; `now` for specs.
+   */
+  sweep(now = this.#now): void {
+    const window = this.config.resumeWindowMs;
+    const connected = now - Math.min(this.options.unnoticedMs, window);
+    for (const s of this.sessions.values()) s.forget(s.link !== null ? connected : now - window);
   }
 
   /** Rooms with a member on this node. */
@@ -128,7 +136,7 @@ export class Core {
   /** Members in a room on this node (connected or away). */
   get memberCount(): number {
     let n = 0;
-    for (const [group, sessions] of this.#local) if (group !== LOBBY) n += sessions.size;
+    for (const [group, sessions] of this.#local) if (!isLobby(group)) n += sessions.size;
     return n;
   }
 
@@ -152,9 +160,11 @@ export class Core {
 
   /** A client connected through an edge: a new session, in the lobby. */
   open(id: string, link: Link, identity: Identity | null, address: string): Session {
-    const session = new Session(id, link, identity, address);
+    const session = new Session(id, link, identity, address, this.#budget);
+    // Without a resume window nothing a client is sent is kept (its edge may say the same).
+    session.keeps = this.config.resumeWindowMs > 0;
     this.sessions.set(id, session);
-    this.#enter(session, LOBBY);
+    this.#enter(session, session.lobby);
     this.#buckets.set(session, new TokenBucket(this.config.rateLimit, this.config.rateBurst));
     return session;
   }
@@ -175,7 +185,7 @@ export class Core {
     session.awayTimer.unref();
     if (session.room === null) {
       // A lobby client is announced at once, as the classic relay always did.
-      this.#toGroup(LOBBY, { event: 'user disconnected', data: undefined }, session.id);
+      this.#toGroup(session.lobby, { event: 'user disconnected', data: undefined }, session.id);
       return;
     }
     this.#changeMember(session, { away: true }, 'peer-reconnecting');
@@ -192,9 +202,11 @@ export class Core {
     const link = session.link;
     session.link = null;
     if (session.room !== null) this.#leaveRoom(session, reason);
-    else if (!session.awayTimer) this.#toGroup(LOBBY, { event: 'user disconnected', data: undefined }, session.id);
-    this.#exit(session, LOBBY);
+    else if (!session.awayTimer)
+      this.#toGroup(session.lobby, { event: 'user disconnected', data: undefined }, session.id);
+    this.#exit(session, session.lobby);
     session.ended = true;
+    session.clear();
     this.sessions.delete(session.id);
     link?.close(reason);
   }
@@ -223,6 +235,16 @@ export class Core {
     return { session, missed };
   }
 
+  /**
+   * Whether a client resuming `session` with `identity` (its token now) may have it back: the same
+   * mode, and a room claim that allows the session's room — or, in a lobby, the same claim. A
+   * token for another room never puts its client back where the old one was.
+   */
+  mayResume(session: Session, identity: Identity | null): boolean {
+    if (session.identity === null || identity === null) return session.identity === identity;
+    return session.room !== null ? roomAllowed(identity.room, session.room) : session.lobby === lobbyOf(identity);
+  }
+
   /** A resumed session's client is connected again (its edge has bound the link): the room hears it is back. */
   back(session: Session): void {
     if (session.room !== null) this.#changeMember(session, { away: false, node: this.node }, 'peer-resumed');
@@ -242,6 +264,9 @@ export class Core {
     }
     if (payload instanceof OversizePayload) {
       return protocolError('payload-too-large', `${event}: ${payload.bytes} bytes > ${this.config.maxPayloadBytes}`);
+    }
+    if (payload instanceof TooDeepPayload) {
+      return protocolError('bad-request', `${event}: the payload nests deeper than ${payload.max} levels`);
     }
     switch (event) {
       case 'signal': {
@@ -288,7 +313,7 @@ export class Core {
     if (session.room === null) return protocolError('not-in-room', 'leave: not in a room');
     this.#log.info({ socket: session.id, room: session.room }, 'left');
     this.#leaveRoom(session, 'left');
-    this.#enter(session, LOBBY);
+    this.#enter(session, session.lobby);
     return OK;
   }
 
@@ -389,7 +414,7 @@ export class Core {
       return protocolError('not-in-room', 'join: disconnected while joining');
     }
     if (session.room !== null) this.#leaveRoom(session, 'left');
-    else this.#exit(session, LOBBY);
+    else this.#exit(session, session.lobby);
     session.room = room;
     session.name = name;
     session.joinedAt = member.joinedAt;
@@ -542,7 +567,7 @@ export class Core {
   #toGroup(group: string, event: Outbound, except: string): void {
     this.#toLocal(group, event, except);
     if (!this.cluster) return;
-    const nodes = group === LOBBY ? [...this.cluster.live].filter((n) => n !== this.node) : this.#nodesOf(group);
+    const nodes = isLobby(group) ? [...this.cluster.live].filter((n) => n !== this.node) : this.#nodesOf(group);
     if (nodes.length === 0) return;
     const fields = { t: 'g', group, except, event: event.event, d: event.data === undefined ? '' : toWire(event.data) };
     for (const node of nodes) this.cluster.send(node, fields);
@@ -610,7 +635,7 @@ export class Core {
     this.#log.info('reasserting this node in the cluster');
     this.#nodeListeners.reassert.forEach((l) => l(this.node));
     for (const [room, sessions] of this.#local) {
-      if (room === LOBBY) continue;
+      if (isLobby(room)) continue;
       const view = this.#views.get(room);
       const mine = [...sessions].map((s) => view?.get(s.id)).filter((m): m is Member => m !== undefined);
       this.cluster!.put(room, mine).then(
@@ -630,7 +655,7 @@ export class Core {
   #held(): Map<string, string[]> {
     const held = new Map<string, string[]>();
     for (const [room, sessions] of this.#local)
-      if (room !== LOBBY)
+      if (!isLobby(room))
         held.set(
           room,
           [...sessions].map((s) => s.id),
@@ -671,7 +696,7 @@ export class Core {
       seq: number;
       kept: Array<{ event: string; seq: number; text?: string; d: string }>;
     };
-    const session = new Session(s.id, PARKED, s.identity, s.address);
+    const session = new Session(s.id, PARKED, s.identity, s.address, this.#budget);
     session.link = null;
     session.room = s.room;
     session.name = s.name;
@@ -685,7 +710,7 @@ export class Core {
         data: k.d === '' ? undefined : fromWire(k.d),
       };
       if (k.text !== undefined) kept.text = k.text;
-      session.kept.push(kept);
+      session.keep(kept);
     }
     session.secret = secret;
     this.sessions.set(session.id, session);
@@ -702,7 +727,7 @@ export class Core {
       // the view). Its client has been told of all of these already.
       const members = await this.cluster!.put(room, [member]).catch(() => [] as Member[]);
       for (const m of members) if (!view.has(m.id)) view.set(m.id, m);
-    } else this.#enter(session, LOBBY);
+    } else this.#enter(session, session.lobby);
     // Its away timer runs here now, for a full window: the old node gave it up.
     session.awayTimer = setTimeout(() => this.end(session, 'disconnected'), this.config.resumeWindowMs);
     session.awayTimer.unref();
@@ -747,8 +772,9 @@ export class Core {
         .get(session.room)
         ?.set(session.id, { id: session.id, name: session.name, node: f.node, away: true, joinedAt: session.joinedAt });
       this.#dropViewIfEmpty(session.room);
-    } else this.#exit(session, LOBBY);
+    } else this.#exit(session, session.lobby);
     session.ended = true;
+    session.clear();
     this.#moved.set(session.id, f.node);
     setTimeout(() => this.#moved.delete(session.id), this.config.resumeWindowMs).unref();
     this.cluster!.send(f.node, { t: 'taken', req: f.req, s: snapshot, secret: f.secret });

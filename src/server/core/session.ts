@@ -3,6 +3,12 @@
  * Every event sent to it is numbered (`seq`) and kept in a small ledger until it cannot have been
  * missed, so a client that comes back says the last number it saw and gets what followed — or is
  * refused, never resumed with a silent gap.
+ *
+ * What is kept is bounded three ways, since other clients choose what it is: at most
+ * `KEPT_EVENTS` events, at most `KEPT_BYTES_PER_SESSION` of them, and at most
+ * `KEPT_BYTES_PER_ADDRESS` for all sessions of one client address together (`KeptBudget`); the
+ * oldest go first. The core also lets go of anything older than the resume window (`forget`), and
+ * a session that cannot resume keeps nothing.
  */
 import type { Identity } from '../../protocol/index.js';
 
@@ -16,6 +22,8 @@ export interface Outbound {
    * `data` is `{ from, data }`, or `{ from }` alone when it came as text from another node.
    */
   text?: string;
+  /** Its size as kept (`approxBytes`), measured once for every session it goes to. */
+  bytes?: number;
 }
 
 /**
@@ -47,9 +55,76 @@ export interface Link {
 
 /** Events kept per session: more than a newcomer to a full room is sent at once (~20), little memory. */
 export const KEPT_EVENTS = 32;
+/** Bytes kept per session: 32 offers of ~8 KB; not 32 frames of the 64 KB any client may send. */
+export const KEPT_BYTES_PER_SESSION = 256 * 1024;
+/**
+ * Bytes kept for all sessions of one client address: 16 sessions' worth, so one address opening
+ * (and dropping) connections to have others' messages kept for them holds a few MB, not hundreds.
+ */
+export const KEPT_BYTES_PER_ADDRESS = 16 * KEPT_BYTES_PER_SESSION;
+
+/**
+ * About how many bytes `value` takes as JSON, stopping once past `limit`: strings by their length,
+ * anything else a few bytes. An explicit stack, as the value came from a client (decoders already
+ * refuse what nests deeper than `MAX_NESTING_DEPTH`).
+ */
+export function approxBytes(value: unknown, limit = Infinity): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && bytes <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') bytes += v.length + 2;
+    else if (typeof v !== 'object' || v === null) bytes += 8;
+    else if (ArrayBuffer.isView(v)) bytes += v.byteLength;
+    else if (v instanceof ArrayBuffer) bytes += v.byteLength;
+    else if (Array.isArray(v)) {
+      bytes += 2;
+      for (const item of v) stack.push(item);
+    } else {
+      bytes += 2;
+      for (const [key, item] of Object.entries(v)) {
+        bytes += key.length + 4;
+        stack.push(item);
+      }
+    }
+  }
+  return bytes;
+}
+
+/** Bytes kept per client address, across the sessions of one core. */
+export class KeptBudget {
+  readonly #byAddress = new Map<string, number>();
+
+  constructor(
+    readonly perSession = KEPT_BYTES_PER_SESSION,
+    readonly perAddress = KEPT_BYTES_PER_ADDRESS,
+  ) {}
+
+  held(address: string): number {
+    return this.#byAddress.get(address) ?? 0;
+  }
+
+  add(address: string, bytes: number): void {
+    const total = this.held(address) + bytes;
+    if (total <= 0) this.#byAddress.delete(address);
+    else this.#byAddress.set(address, total);
+  }
+}
+
+/** A budget for sessions created without one (tests, tools): the per-session bounds only. */
+const UNSHARED = () => new KeptBudget();
 
 /** The room a session belongs to for the classic relay when it joined none: its lobby. */
 export const LOBBY = '#lobby';
+
+/**
+ * The lobby of a client with `identity`: in token mode one per room claim, so tenants never share
+ * one (a room name cannot hold `#`); the one open lobby otherwise.
+ */
+export const lobbyOf = (identity: Identity | null): string => (identity ? `${LOBBY}:${identity.room}` : LOBBY);
+
+/** Whether a group is a lobby (and not a room). */
+export const isLobby = (group: string): boolean => group.startsWith(LOBBY);
 
 export class Session {
   /** Numbered events, oldest first, the last `KEPT_EVENTS` at most. */
@@ -67,6 +142,10 @@ export class Session {
   awayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set once the session is over: nothing is written to it any more. */
   ended = false;
+  /** Whether events are kept at all: not when its client could never resume (no window, old protocol). */
+  keeps = true;
+  /** Bytes of `kept`, as `approxBytes` counts them. */
+  keptBytes = 0;
 
   constructor(
     readonly id: string,
@@ -74,6 +153,8 @@ export class Session {
     readonly identity: Identity | null,
     /** The client's address, as admission counted it. */
     readonly address: string,
+    /** Shared by a core's sessions: the per-address bound. */
+    readonly budget: KeptBudget = UNSHARED(),
   ) {
     this.link = link;
   }
@@ -84,7 +165,12 @@ export class Session {
 
   /** The group the classic relay's `message` reaches: the room, or the lobby. */
   get group(): string {
-    return this.room ?? LOBBY;
+    return this.room ?? this.lobby;
+  }
+
+  /** Its lobby (`lobbyOf`): where it is while in no room. */
+  get lobby(): string {
+    return lobbyOf(this.identity);
   }
 
   /** Numbers `event`, keeps it, and writes it if connected. */
@@ -92,8 +178,46 @@ export class Session {
     if (this.ended) return;
     const numbered: Numbered = { event: event.event, data: event.data, seq: ++this.seq, at: now };
     if (event.text !== undefined) numbered.text = event.text;
-    if (this.kept.push(numbered) > KEPT_EVENTS) this.kept.shift();
+    if (this.keeps) {
+      // Measured once per event, whatever number of sessions it fans out to.
+      event.bytes ??=
+        event.text !== undefined ? event.text.length + 64 : approxBytes(event.data, this.budget.perSession);
+      numbered.bytes = event.bytes;
+      this.keep(numbered);
+    }
     this.link?.write(numbered);
+  }
+
+  /**
+   * Keeps `numbered` (its `bytes` set), then lets the oldest go until every bound holds — this
+   * one too, if it alone is too much: then a resume from before it is refused, never gapped.
+   */
+  keep(numbered: Numbered): void {
+    const bytes = (numbered.bytes ??= approxBytes(numbered.data, this.budget.perSession));
+    this.kept.push(numbered);
+    this.keptBytes += bytes;
+    this.budget.add(this.address, bytes);
+    while (
+      this.kept.length > 0 &&
+      (this.kept.length > KEPT_EVENTS ||
+        this.keptBytes > this.budget.perSession ||
+        this.budget.held(this.address) > this.budget.perAddress)
+    ) {
+      this.#let(1);
+    }
+  }
+
+  /** Lets go of the oldest `n` kept events. */
+  #let(n: number): void {
+    let bytes = 0;
+    for (const gone of this.kept.splice(0, n)) bytes += gone.bytes ?? 0;
+    this.keptBytes -= bytes;
+    this.budget.add(this.address, -bytes);
+  }
+
+  /** Lets go of everything kept (the session is over, or moved to another node). */
+  clear(): void {
+    this.#let(this.kept.length);
   }
 
   /**
@@ -111,6 +235,6 @@ export class Session {
   forget(before: number): void {
     let n = 0;
     while (n < this.kept.length && this.kept[n].at < before) n++;
-    if (n > 0) this.kept.splice(0, n);
+    if (n > 0) this.#let(n);
   }
 }

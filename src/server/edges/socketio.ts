@@ -40,6 +40,8 @@ interface RestoredSession {
 /** socket.io's per-connection writer, which every adapter uses to deliver (its adapter contract). */
 type Writer = { client: { writeToEngine(encoded: unknown[], opts: { preEncoded: true }): void } };
 const PRE_ENCODED = { preEncoded: true } as const;
+/** How long a transport over a connection limit may wait before its CONNECT is refused anyway. */
+const OVER_LIMIT_GRACE_MS = 1_000;
 
 export type SocketIoEdgeDeps = EdgeDeps;
 
@@ -97,11 +99,24 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
         return;
       }
       const offset = offsets ? String(n.seq) : undefined;
-      const encoded =
-        n.event === 'signal' && n.text !== undefined
-          ? encodeSignal(encoder, n.data as { from: string; data: unknown }, n.text, offset)
-          : encoder.encode({ type: 2, nsp: '/', data: packetData(n, offsets) });
+      let encoded: unknown[];
+      try {
+        encoded =
+          n.event === 'signal' && n.text !== undefined
+            ? encodeSignal(encoder, n.data as { from: string; data: unknown }, n.text, offset)
+            : encoder.encode({ type: 2, nsp: '/', data: packetData(n, offsets) });
+      } catch (err) {
+        // The decoders refuse what cannot be encoded (tooDeep); should a value get through anyway,
+        // this one event is lost for this one client, never the process.
+        metrics.unexpected('encode');
+        log.error({ socket: this.socket.id, event: n.event, err }, 'event could not be encoded');
+        return;
+      }
       (this.socket as unknown as Writer).client.writeToEngine(encoded, PRE_ENCODED);
+    }
+    /** Events to write first once bound (a resume's missed events, before what came since). */
+    replay(missed: Numbered[]): void {
+      this.#buffer.unshift(...missed);
     }
     bind(socket: IoSocket): void {
       this.socket = socket;
@@ -125,13 +140,11 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
       const resumed = await core.resume(pid, Number(offset), link);
       if (resumed === null) return null as never;
       pending.set(resumed.session.id, { link, secret: pid });
-      const session: RestoredSession = {
-        sid: resumed.session.id,
-        pid,
-        rooms: [],
-        data: {},
-        missedPackets: resumed.missed.map((n) => packetData(n, true)),
-      };
+      // What it missed goes through the link's guarded write once bound (after socket.io's CONNECT),
+      // not through socket.io, whose replay would throw inside its own async `_add` if any event
+      // failed to encode.
+      link.replay(resumed.missed);
+      const session: RestoredSession = { sid: resumed.session.id, pid, rooms: [], data: {}, missedPackets: [] };
       return session;
     }
   }
@@ -162,11 +175,15 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   const counted = new WeakMap<object, { over: boolean; address: string }>();
   io.engine.on(
     'connection',
-    (raw: { request: Parameters<typeof clientAddress>[0]; once(e: 'close', l: () => void): void }) => {
+    (raw: { request: Parameters<typeof clientAddress>[0]; once(e: 'close', l: () => void): void; close(): void }) => {
       const address = clientAddress(raw.request, trust);
       const { over, release } = admission.open(address);
       counted.set(raw, { over, address });
       raw.once('close', release);
+      // Over a limit: it gets a moment to send socket.io's CONNECT (a client does at once) and
+      // hear too-many-connections; a transport that never does is closed then, not after the
+      // handshake timeout — 500 bare transports from one address hold 50 places, not 500.
+      if (over) setTimeout(() => raw.close(), OVER_LIMIT_GRACE_MS).unref();
     },
   );
 
@@ -179,29 +196,39 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   io.use((socket, next) => {
     const entry = counted.get(socket.conn) ?? { over: false, address: 'unknown' };
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    admission.admit(entry.over, auth?.token ?? socket.handshake.query.token).then(
-      (identity) => {
-        identities.set(socket, identity);
-        next();
-      },
-      (err: unknown) => {
-        // A session already taken back goes back to being away.
-        const taken = pending.get(socket.id);
-        if (socket.recovered && taken) {
-          pending.delete(socket.id);
-          const session = core.sessions.get(socket.id);
-          if (session) core.drop(session, true, taken.secret);
+    admission
+      .admit(entry.over, auth?.token ?? socket.handshake.query.token)
+      .then((identity) => {
+        // A resume is checked against the token it comes with now, not the one it first came with.
+        const resumed = socket.recovered ? core.sessions.get(socket.id) : undefined;
+        if (resumed && pending.has(socket.id) && !core.mayResume(resumed, identity)) {
+          throw new Refusal('forbidden', "the token does not allow the resumed session's room");
         }
-        if (err instanceof Refusal) next(refuse(err.code, err.message, entry.address));
-        else {
-          log.error({ err }, 'token verification failed');
-          next(refuse('internal', 'token verification failed', entry.address));
-        }
-        // Refused: its transport goes too, and its count with it — once socket.io has written the
-        // refusal (it does so on the next tick, and only while the transport is open).
-        setImmediate(() => socket.conn.close());
-      },
-    );
+        return identity;
+      })
+      .then(
+        (identity) => {
+          identities.set(socket, identity);
+          next();
+        },
+        (err: unknown) => {
+          // A session already taken back goes back to being away.
+          const taken = pending.get(socket.id);
+          if (socket.recovered && taken) {
+            pending.delete(socket.id);
+            const session = core.sessions.get(socket.id);
+            if (session) core.drop(session, true, taken.secret);
+          }
+          if (err instanceof Refusal) next(refuse(err.code, err.message, entry.address));
+          else {
+            log.error({ err }, 'token verification failed');
+            next(refuse('internal', 'token verification failed', entry.address));
+          }
+          // Refused: its transport goes too, and its count with it — once socket.io has written the
+          // refusal (it does so on the next tick, and only while the transport is open).
+          setImmediate(() => socket.conn.close());
+        },
+      );
   });
 
   const answer = (socket: IoSocket, event: string, result: Result, ack: Ack | undefined, started: number) => {
@@ -278,6 +305,8 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
       link.bind(socket);
       const entry = counted.get(socket.conn);
       session = core.open(socket.id, link, identities.get(socket) ?? null, entry?.address ?? 'unknown');
+      // An Engine.IO v3 client cannot resume (see onDisconnect): nothing sent to it is kept.
+      if (socket.conn.protocol === 3) session.keeps = false;
     }
     sessions.set(socket, session);
     socket.onAny(onEvent as (...args: unknown[]) => void);

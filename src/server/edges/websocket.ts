@@ -12,7 +12,13 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { ErrorCode, Identity, ProtocolError, Result } from '../../protocol/index.js';
+import {
+  MAX_NESTING_DEPTH,
+  type ErrorCode,
+  type Identity,
+  type ProtocolError,
+  type Result,
+} from '../../protocol/index.js';
 import {
   V1_CLOSE,
   V1_PATH,
@@ -23,7 +29,7 @@ import {
   type V1Welcome,
 } from '../../protocol/v1.js';
 import { Refusal, clientAddress } from '../core/admission.js';
-import { OK, OversizePayload } from '../core/gate.js';
+import { OK, OversizePayload, TooDeepPayload, tooDeep } from '../core/gate.js';
 import type { Link, Numbered, Session } from '../core/index.js';
 import { originAllowed } from '../http.js';
 import type { EdgeDeps } from './deps.js';
@@ -96,7 +102,7 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
     constructor(readonly ws: WebSocket) {}
     write(n: Numbered): void {
       if (this.#held !== null) this.#held.push(n);
-      else send(this.ws, encodeEvent(n));
+      else send(this.ws, encoded(this.ws, n));
     }
     /** The welcome (and a resume's missed events) are out: what came meanwhile follows. */
     open(): void {
@@ -109,8 +115,22 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
     }
   }
 
-  const send = (ws: WebSocket, frame: string): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+  const send = (ws: WebSocket, frame: string | null): void => {
+    if (frame !== null && ws.readyState === WebSocket.OPEN) ws.send(frame);
+  };
+
+  /**
+   * The frame of one event, or null: the decoders refuse what cannot be encoded (tooDeep); should
+   * a value get through anyway, this one event is lost for this one client, never the process.
+   */
+  const encoded = (ws: WebSocket, n: Numbered): string | null => {
+    try {
+      return encodeEvent(n);
+    } catch (err) {
+      metrics.unexpected('encode');
+      log.error({ event: n.event, err }, 'event could not be encoded');
+      return null;
+    }
   };
 
   const refuse = (ws: WebSocket, code: ErrorCode, message: string, address: string): void => {
@@ -162,7 +182,14 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
     const { event, ack } = decoded;
     // Keep-alive for browsers, which cannot see WebSocket pings: answered here, by the transport.
     if (event === 'ping') return answer(c, event, ack, OK, started);
-    const payload = bytes > config.maxPayloadBytes ? new OversizePayload(bytes) : decoded.data;
+    // Judged here, before anything could recurse into it (encoders, the schema, a replay). As on
+    // socket.io, whose packet array is level 1, a payload may nest one level less than the limit.
+    const payload =
+      bytes > config.maxPayloadBytes
+        ? new OversizePayload(bytes)
+        : tooDeep(decoded.data, MAX_NESTING_DEPTH - 1)
+          ? new TooDeepPayload()
+          : decoded.data;
     try {
       const result = core.handle(session, event, payload, decoded.text);
       if (result instanceof Promise) {
@@ -197,10 +224,15 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
           core.drop(session, true, asked.secret);
           return;
         }
+        // A resume is checked against the token it comes with now, not the one it first came with.
+        if (!core.mayResume(session, identity)) {
+          core.drop(session, true, asked.secret);
+          return refuse(c.ws, 'forbidden', "the token does not allow the resumed session's room", address);
+        }
         c.session = session;
         c.secret = asked.secret;
         welcome(c, session, true);
-        for (const n of missed) send(c.ws, encodeEvent(n));
+        for (const n of missed) send(c.ws, encoded(c.ws, n));
         link.open();
         core.back(session);
         return;

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { ErrorCode } from '../../protocol/index.js';
 import {
+  MAX_NESTING_DEPTH,
   CLIENT_TYPES,
   PEERJS_DEFAULTS,
   PEERJS_ERRORS,
@@ -20,7 +21,7 @@ import {
   type PeerjsServerMessage,
 } from '../../protocol/index.js';
 import { Refusal, clientAddress } from '../core/admission.js';
-import { TokenBucket, describeIssues } from '../core/gate.js';
+import { TokenBucket, describeIssues, tooDeep } from '../core/gate.js';
 import type { EdgeDeps } from '../edges/deps.js';
 import { originAllowed } from '../http.js';
 import type { SignalKind } from '../metrics.js';
@@ -37,6 +38,11 @@ interface Peer {
   ws: WebSocket;
   lastSeen: number;
   bucket: TokenBucket;
+  /**
+   * Its token's room claim in token mode (null when open): peers reach only peers of the same
+   * claim, as socket.io clients reach only rooms their claim allows — tenants never meet.
+   */
+  scope: string | null;
 }
 
 export type PeerjsDeps = EdgeDeps;
@@ -68,6 +74,14 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
 
   // ---- relay: the hot path. A Map lookup, then one send (here) or one XADD to the node that holds it.
 
+  /** The scope of each message waiting for its peer, for when it is relayed. */
+  const scopes = new WeakMap<PeerjsRelay, string | null>();
+  /** The sender hears EXPIRE, as for an id connected nowhere: a peer of another scope is not there for it. */
+  const expire = (message: PeerjsRelay): void => {
+    const sender = peers.get(message.src);
+    if (sender) send(sender.ws, { type: 'EXPIRE', src: message.dst, dst: message.src });
+  };
+
   const deliver = (target: Peer, message: PeerjsRelay): void => {
     if (target.ws.readyState !== WebSocket.OPEN) {
       // Gone without its close seen yet: tell the sender, as PeerJS server does.
@@ -77,18 +91,22 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     target.ws.send(JSON.stringify(message));
   };
 
-  const relay = (message: PeerjsRelay): void => {
+  /** `scope`: the sender's (`Peer.scope`), for a client's message; undefined for the server's own. */
+  const relay = (message: PeerjsRelay, scope?: string | null): void => {
     const kind = KINDS[message.type];
     const target = peers.get(message.dst);
     if (target) {
+      if (scope !== undefined && target.scope !== scope) return expire(message);
       deliver(target, message);
     } else if (cluster && remote.has(message.dst)) {
-      cluster.send(remote.get(message.dst)!, { t: 'pj', m: JSON.stringify(message) });
+      const fields: Record<string, string> = { t: 'pj', m: JSON.stringify(message) };
+      if (scope !== undefined) fields.s = scope ?? '';
+      cluster.send(remote.get(message.dst)!, fields);
     } else {
       // Not connected anywhere: important messages wait for it, the rest are dropped (as in PeerJS).
       if (message.type === 'LEAVE' || message.type === 'EXPIRE') return;
-      const sender = peers.get(message.src);
-      if (!waiting.add(message) && sender) send(sender.ws, { type: 'EXPIRE', src: message.dst, dst: message.src });
+      if (!waiting.add(message)) return expire(message);
+      if (scope !== undefined) scopes.set(message, scope);
       return;
     }
     if (kind) metrics.signal(kind, 'peerjs');
@@ -96,7 +114,7 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
 
   /** An id just connected somewhere: what waited for it here goes to it. */
   const flush = (id: string): void => {
-    for (const message of waiting.take(id)) relay(message);
+    for (const message of waiting.take(id)) relay(message, scopes.get(message));
   };
 
   /** Tells every other node that `ids` opened (or closed) here. */
@@ -108,9 +126,16 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     core.onMessage('pj', (f) => {
       const message = JSON.parse(f.m) as PeerjsRelay;
       const target = peers.get(message.dst);
-      // Gone from here meanwhile: the sender hears LEAVE, as on one node.
-      if (target) deliver(target, message);
-      else if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
+      // Another scope's peer is not there for this sender (see `Peer.scope`).
+      if (target && f.s !== undefined && (target.scope ?? '') !== f.s) return;
+      try {
+        // Gone from here meanwhile: the sender hears LEAVE, as on one node.
+        if (target) deliver(target, message);
+        else if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
+      } catch (err) {
+        metrics.unexpected('encode');
+        log.error({ peerjs: message.dst, err }, 'peerjs message from another node could not be delivered');
+      }
     });
     core.onMessage('pjo', (f) => {
       for (const id of f.ids.split(' ')) {
@@ -160,6 +185,8 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return fail(peer, 'bad-request', 'a message is a JSON object with a type');
     }
+    // Before the schema, as on every edge: nothing this deep may reach JSON.stringify (core/gate.ts).
+    if (tooDeep(value)) return fail(peer, 'bad-request', `the message nests deeper than ${MAX_NESTING_DEPTH} levels`);
     const type: unknown = (value as { type?: unknown }).type;
     if (typeof type === 'string' && !KNOWN_TYPES.has(type)) {
       return fail(peer, 'unknown-event', `unknown message type '${type.slice(0, 64)}'`);
@@ -173,7 +200,15 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
       if (message.type === 'LEAVE') return peer.ws.close(1000, 'left');
       return fail(peer, 'bad-request', 'dst: required');
     }
-    relay({ type: message.type, src: peer.id, dst: message.dst, payload: message.payload });
+    try {
+      relay({ type: message.type, src: peer.id, dst: message.dst, payload: message.payload }, peer.scope);
+    } catch (err) {
+      // An encode of the sender's payload failed (the depth check should have refused it): this
+      // message is refused, and nothing else happens.
+      metrics.unexpected('encode');
+      log.error({ peerjs: peer.id, err }, 'peerjs message could not be relayed');
+      fail(peer, 'bad-request', 'the message could not be encoded');
+    }
   };
 
   // ---- connections: PeerJS's checks in PeerJS's order, then ours (draining, limits, token).
@@ -202,9 +237,11 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     // Counted from the upgrade to the socket's close, whatever happens in between.
     const { over, release } = admission.open(clientAddress(req, trust));
     ws.once('close', release);
+    let scope: string | null;
     try {
       // The PeerJS `token` parameter carries the JWT; its `sub` is the id the peer may take.
       const identity = await admission.admit(over, token);
+      scope = identity?.room ?? null;
       if (identity && identity.sub !== id) {
         return refuse(
           ws,
@@ -236,6 +273,7 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
       ws,
       lastSeen: Date.now(),
       bucket: new TokenBucket(config.rateLimit, config.rateBurst),
+      scope,
     };
     peers.set(id, peer);
     // The same token taking its id back: the old socket is done (its close must not free the id).
@@ -302,12 +340,24 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
       return true;
     }
     if (parts.length === 2 && parts[1] === 'peers') {
-      if (!config.peerjsDiscovery) {
+      // Discovery needs the key (as PeerJS server checks it), and in token mode a token: it lists
+      // the peers of the token's room claim on this node, and no one else's.
+      const token = url.searchParams.get('token');
+      if (!config.peerjsDiscovery || parts[0] !== config.peerjsKey || (config.auth === 'token' && !token)) {
         text(401, 'Unauthorized', 'text/plain');
         return true;
       }
-      const ids = [...peers.keys(), ...remote.keys()];
-      text(200, JSON.stringify(ids), 'application/json; charset=utf-8');
+      if (config.auth !== 'token') {
+        text(200, JSON.stringify([...peers.keys(), ...remote.keys()]), 'application/json; charset=utf-8');
+        return true;
+      }
+      admission.admit(false, token).then(
+        (identity) => {
+          const ids = [...peers.values()].filter((p) => p.scope === identity?.room).map((p) => p.id);
+          text(200, JSON.stringify(ids), 'application/json; charset=utf-8');
+        },
+        () => text(401, 'Unauthorized', 'text/plain'),
+      );
       return true;
     }
     text(404, 'Not Found', 'text/plain');
