@@ -8,3 +8,5 @@ export * from './limits.js';
 export * from './peerjs.js';
 export * as schemas from './schemas.js';
 export type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
+export * as api from './api.js';
+export type { ApiMember, RoomSummary, WebhookEvent, WebhookEventName } from './api.js';
