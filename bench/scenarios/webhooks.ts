@@ -1,0 +1,50 @@
+/**
+ * relay-rtt-webhooks: relay-rtt on tsunagu while a churning peer joins and leaves a room of its own
+ * every 10 ms (four webhook events a cycle), with webhooks off, or on towards a receiver that
+ * accepts every connection and never answers. The churn is the same in both; only the webhooks
+ * differ. Shows whether a hung receiver slows signaling (the queue, its timeouts and retries run
+ * beside it).
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectPeer } from '../drivers.js';
+import { sleep, startServer, stopServer } from '../lib.js';
+import { roundTrips } from './relay.js';
+
+export async function relayRttWebhooks(variant: string): Promise<Record<string, number>> {
+  let received = 0;
+  const hung: IncomingMessage[] = [];
+  const receiver = createServer((req) => {
+    received++;
+    hung.push(req); // never answered: every delivery waits for its timeout
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const env: Record<string, string> =
+    variant === 'webhooks-on'
+      ? {
+          WEBHOOK_URLS: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+          WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
+        }
+      : {};
+  const server = await startServer('tsunagu', env);
+  let churning = true;
+  let cycles = 0;
+  const churn = (async () => {
+    while (churning) {
+      const peer = await connectPeer('tsunagu', server.port, `churn${cycles}`, `churn-${cycles}`);
+      peer.close();
+      cycles++;
+      await sleep(10);
+    }
+  })();
+  try {
+    const result = await roundTrips('tsunagu', [server.port, server.port], 500);
+    return { ...result, churn_cycles: cycles, hooks_received: received };
+  } finally {
+    churning = false;
+    await churn;
+    await stopServer(server);
+    for (const req of hung) req.socket.destroy();
+    receiver.close();
+  }
+}
