@@ -1,6 +1,6 @@
 /**
  * relay-rtt-webhooks: relay-rtt on tsunagu while a churning peer joins and leaves a room of its own
- * every 10 ms (four webhook events a cycle), with webhooks off, or on towards a receiver that
+ * every 20 ms (four webhook events a cycle), with webhooks off, or on towards a receiver that
  * accepts every connection and never answers. The churn is the same in both; only the webhooks
  * differ. Shows whether a hung receiver slows signaling (the queue, its timeouts and retries run
  * beside it).
@@ -8,8 +8,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectPeer } from '../drivers.js';
-import { sleep, startServer, stopServer } from '../lib.js';
+import { startServer, stopServer } from '../lib.js';
 import { roundTrips } from './relay.js';
+
+/** One join and leave (room-started, member-joined, member-left, room-finished) this often. */
+const CHURN_EVERY_MS = 20;
 
 export async function relayRttWebhooks(variant: string): Promise<Record<string, number>> {
   let received = 0;
@@ -27,22 +30,26 @@ export async function relayRttWebhooks(variant: string): Promise<Record<string, 
         }
       : {};
   const server = await startServer('tsunagu', env);
-  let churning = true;
+  // A steady churn, paced by the clock (not by how fast the server answers), the same in both variants.
   let cycles = 0;
-  const churn = (async () => {
-    while (churning) {
-      const peer = await connectPeer('tsunagu', server.port, `churn${cycles}`, `churn-${cycles}`);
+  let started = 0;
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    if (inFlight.size >= 10) return; // the server is behind: no pile-up in the load generator
+    const n = started++;
+    const cycle = connectPeer('tsunagu', server.port, `churn${n}`, `churn-${n}`).then((peer) => {
       peer.close();
       cycles++;
-      await sleep(10);
-    }
-  })();
+    });
+    inFlight.add(cycle);
+    void cycle.finally(() => inFlight.delete(cycle));
+  }, CHURN_EVERY_MS);
   try {
     const result = await roundTrips('tsunagu', [server.port, server.port], 500);
     return { ...result, churn_cycles: cycles, hooks_received: received };
   } finally {
-    churning = false;
-    await churn;
+    clearInterval(timer);
+    await Promise.allSettled(inFlight);
     await stopServer(server);
     for (const req of hung) req.socket.destroy();
     receiver.close();

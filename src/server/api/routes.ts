@@ -87,7 +87,7 @@ export const routes: Route[] = [
   {
     method: 'DELETE',
     path: '/rooms/{room}',
-    summary: 'Closes a room: every member is removed (as by the route above, with reason `room-closed`).',
+    summary: 'Closes a room: every member is removed (as by `DELETE …/members/{id}`, with reason `room-closed`).',
     params: { room: api.roomParam },
     query: { reason: api.removeReason },
     response: api.removedResponse,
