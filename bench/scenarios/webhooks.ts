@@ -1,6 +1,6 @@
 /**
- * relay-rtt-webhooks: relay-rtt on tsunagu while a churning peer joins and leaves a room of its own
- * every 20 ms (four webhook events a cycle), with webhooks off, or on towards a receiver that
+ * relay-rtt-webhooks: relay round trips (1,000 warm-up, 3,000 measured) on tsunagu while a churning peer joins and leaves a room of its own
+ * every 50 ms (four webhook events a cycle), with webhooks off, or on towards a receiver that
  * accepts every connection and never answers. The churn is the same in both; only the webhooks
  * differ. Shows whether a hung receiver slows signaling (the queue, its timeouts and retries run
  * beside it).
@@ -12,7 +12,7 @@ import { startServer, stopServer } from '../lib.js';
 import { roundTrips } from './relay.js';
 
 /** One join and leave (room-started, member-joined, member-left, room-finished) this often. */
-const CHURN_EVERY_MS = 20;
+const CHURN_EVERY_MS = 50;
 
 export async function relayRttWebhooks(variant: string): Promise<Record<string, number>> {
   let received = 0;
@@ -45,7 +45,11 @@ export async function relayRttWebhooks(variant: string): Promise<Record<string, 
     void cycle.finally(() => inFlight.delete(cycle));
   }, CHURN_EVERY_MS);
   try {
-    const result = await roundTrips('tsunagu', [server.port, server.port], 500);
+    // Fewer round trips than relay-rtt: under churn each takes longer, and the run stays bounded.
+    const result = await roundTrips('tsunagu', [server.port, server.port], 500, undefined, {
+      warmUp: 1000,
+      measured: 3000,
+    });
     return { ...result, churn_cycles: cycles, hooks_received: received };
   } finally {
     clearInterval(timer);
