@@ -19,6 +19,7 @@ import { idleCapacity } from './scenarios/idle.js';
 import { joinStorm } from './scenarios/join-storm.js';
 import { crossNodeFanout } from './scenarios/fanout.js';
 import { crossNode, relayRtt, relayThroughput } from './scenarios/relay.js';
+import { relayRttWebhooks } from './scenarios/webhooks.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -48,6 +49,12 @@ const scenarios: Record<string, Scenario> = {
     subjects: [...SERVERS, 'tsunagu-noresume'],
     metrics: ['p50_us', 'p99_us'],
     run: (s) => relayRtt(s as ServerKind),
+  },
+  'relay-rtt-webhooks': {
+    // A churning peer makes room events all along; webhooks off, or on towards a receiver that hangs.
+    subjects: ['webhooks-off', 'webhooks-on'],
+    metrics: ['p50_us', 'p99_us', 'churn_cycles', 'hooks_received'],
+    run: relayRttWebhooks,
   },
   'relay-throughput': {
     // The classic relay broadcasts every message to everyone: 50 pairs on it is other work.

@@ -20,14 +20,16 @@ async function main(argv: string[]): Promise<number> {
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
-        ...Object.fromEntries(names.map((name) => [flagOf(name), { type: 'string' as const }])),
+        ...Object.fromEntries(
+          names.map((name) => [flagOf(name), { type: 'string' as const, multiple: 'repeatable' in optionSpecs[name] }]),
+        ),
       },
     });
   } catch (err) {
     process.stderr.write(`tsunagu: ${(err as Error).message}\nRun 'tsunagu --help' for the options.\n`);
     return 2;
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   if (values.help) {
     process.stdout.write(renderHelp() + '\n');
     return 0;
@@ -39,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
 
   let config;
   try {
-    const flags = Object.fromEntries(names.map((name) => [name, values[flagOf(name)] as string | undefined]));
+    // A repeatable flag's values reach its parser joined by commas, as its environment variable has them.
+    const flagValue = (v: unknown) => (Array.isArray(v) ? v.join(',') : (v as string | undefined));
+    const flags = Object.fromEntries(names.map((name) => [name, flagValue(values[flagOf(name)])]));
     config = resolveConfig(flags, process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -68,7 +72,9 @@ async function main(argv: string[]): Promise<number> {
 /** `tsunagu token`: mints an HS256 token for development, signed with --token-secret / TOKEN_SECRET. */
 async function token(argv: string[]): Promise<number> {
   const usage = `Usage: tsunagu token --sub <identity> --room <room|prefix*> [--name <name>] [--ttl <seconds>] [--token-secret <secret>]
-Prints a JWT for --auth token servers that share the secret (default ttl 3600).`;
+       tsunagu token --admin --sub <identity> [--ttl <seconds>] [--token-secret <secret>]
+Prints a JWT for servers that share the secret (default ttl 3600): a client's token for --auth token,
+or with --admin one for the server API (/api/v1), whatever --auth says.`;
   let values;
   try {
     ({ values } = parseArgs({
@@ -78,6 +84,7 @@ Prints a JWT for --auth token servers that share the secret (default ttl 3600).`
         sub: { type: 'string' },
         room: { type: 'string' },
         name: { type: 'string' },
+        admin: { type: 'boolean' },
         ttl: { type: 'string', default: '3600' },
         'token-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -95,7 +102,7 @@ Prints a JWT for --auth token servers that share the secret (default ttl 3600).`
   const ttl = Number(values.ttl);
   const problem = !values.sub
     ? '--sub is required'
-    : !values.room
+    : !values.room && !values.admin
       ? '--room is required'
       : secret.length < 32
         ? 'a --token-secret (or TOKEN_SECRET) of at least 32 characters is required'
@@ -107,7 +114,14 @@ Prints a JWT for --auth token servers that share the secret (default ttl 3600).`
     return 2;
   }
   try {
-    const jwt = await mintToken({ secret, sub: values.sub!, room: values.room!, name: values.name, ttl });
+    const jwt = await mintToken({
+      secret,
+      sub: values.sub!,
+      room: values.room,
+      admin: values.admin,
+      name: values.name,
+      ttl,
+    });
     process.stdout.write(jwt + '\n');
     return 0;
   } catch (err) {

@@ -22,6 +22,7 @@ export async function roundTrips(
   ports: [number, number],
   settleMs = 0,
   phase?: () => Promise<(signals: number) => Promise<Record<string, number>>>,
+  counts = { warmUp: 2000, measured: 5000 },
 ): Promise<Record<string, number>> {
   const [a, b] = await pair(kind, ports, 0);
   await sleep(settleMs); // across nodes: each node's directory has the other's peer
@@ -36,10 +37,10 @@ export async function roundTrips(
     await echoed;
     return Number(process.hrtime.bigint() - start) / 1000;
   };
-  for (let i = 0; i < 2000; i++) await roundTrip(); // warm-up: JIT, buffers
+  for (let i = 0; i < counts.warmUp; i++) await roundTrip(); // warm-up: JIT, buffers
   const samples: number[] = [];
-  for (let i = 0; i < 5000; i++) samples.push(await roundTrip());
-  const extra = (await endPhase?.(2 * (2000 + 5000))) ?? {};
+  for (let i = 0; i < counts.measured; i++) samples.push(await roundTrip());
+  const extra = (await endPhase?.(2 * (counts.warmUp + counts.measured))) ?? {};
   a.close();
   b.close();
   samples.sort((x, y) => x - y);

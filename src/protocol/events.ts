@@ -12,7 +12,8 @@ export interface PeerInfo {
   away?: true;
 }
 
-export type LeaveReason = 'left' | 'disconnected';
+/** `removed`: the server's API took the member out (`DELETE /api/v1/rooms/:room/members/:id`). */
+export type LeaveReason = 'left' | 'disconnected' | 'removed';
 
 export interface JoinResult {
   self: PeerInfo;
@@ -36,6 +37,17 @@ export interface PeerAwayEvent {
 export interface PeerLeftEvent {
   id: string;
   reason: LeaveReason;
+}
+
+/** To a member the server's API removed: its connection closes next, and it may not resume. */
+export interface RemovedEvent {
+  /** Why, as the API caller said (`removed`, `room-closed`, or their own words). */
+  reason: string;
+}
+
+/** From the server's API to every member of a room (`POST /api/v1/rooms/:room/message`). */
+export interface ServerMessageEvent {
+  data: unknown;
 }
 
 /** Sent when an event came without an ack callback and failed, so the error is not lost. */
@@ -71,6 +83,10 @@ export interface ServerToClientEvents {
   error: (event: ErrorEvent) => void;
   /** The server is draining: reconnect (through the load balancer) within `graceMs`. */
   'server-shutdown': (event: { graceMs: number }) => void;
+  /** The server's API removed this member; the server closes the connection right after (no resume). */
+  removed: (event: RemovedEvent) => void;
+  /** A message from the server's API to the whole room. */
+  'server-message': (event: ServerMessageEvent) => void;
 }
 
 /** Who a token says the peer is (`--auth token`). */

@@ -9,3 +9,5 @@ export * from './peerjs.js';
 export * from './v1.js';
 export * as schemas from './schemas.js';
 export type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
+export * as api from './api.js';
+export type { ApiMember, RoomSummary, WebhookEvent, WebhookEventName } from './api.js';

@@ -32,28 +32,39 @@ export type Verify = (token: unknown) => Promise<Identity>;
 
 const ASYMMETRIC = ['EdDSA', 'ES256'];
 
+interface VerifyKey {
+  key: CryptoKey | Uint8Array;
+  algorithms: string[];
+}
+
+/** The key tokens are checked with (a shared secret, or a public key), or null when none is configured. */
+async function loadKey(config: Config): Promise<VerifyKey | null> {
+  if (config.tokenSecret) return { key: new TextEncoder().encode(config.tokenSecret), algorithms: ['HS256'] };
+  if (!config.tokenPublicKey) return null;
+  const pem = readFileSync(config.tokenPublicKey, 'utf8');
+  return { key: await importAnyPublicKey(pem), algorithms: ASYMMETRIC };
+}
+
+async function verifyJwt(
+  token: unknown,
+  { key, algorithms }: VerifyKey,
+  requiredClaims: string[],
+): Promise<JWTPayload> {
+  if (typeof token !== 'string' || token.length === 0) throw new AuthError('unauthorized', 'a token is required');
+  if (token.length > 8192) throw new AuthError('unauthorized', 'the token is too long');
+  try {
+    return (await jwtVerify(token, key, { algorithms, requiredClaims })).payload;
+  } catch (err) {
+    throw new AuthError('unauthorized', describeJoseError(err));
+  }
+}
+
 /** Builds the verifier for `config`, or null when rooms are open. */
 export async function createVerifier(config: Config): Promise<Verify | null> {
   if (config.auth !== 'token') return null;
-  let key: CryptoKey | Uint8Array;
-  let algorithms: string[];
-  if (config.tokenSecret) {
-    key = new TextEncoder().encode(config.tokenSecret);
-    algorithms = ['HS256'];
-  } else {
-    const pem = readFileSync(config.tokenPublicKey, 'utf8');
-    key = await importAnyPublicKey(pem);
-    algorithms = ASYMMETRIC;
-  }
+  const key = (await loadKey(config))!; // checkConfig: --auth token has a key
   return async (token) => {
-    if (typeof token !== 'string' || token.length === 0) throw new AuthError('unauthorized', 'a token is required');
-    if (token.length > 8192) throw new AuthError('unauthorized', 'the token is too long');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ['sub', 'room', 'exp'] }));
-    } catch (err) {
-      throw new AuthError('unauthorized', describeJoseError(err));
-    }
+    const payload = await verifyJwt(token, key, ['sub', 'room', 'exp']);
     // A token is a bearer secret: one that never (or only far in the future) expires works for
     // anyone who ever saw it, so its lifetime left is capped (`--token-max-ttl`).
     if (payload.exp! - Date.now() / 1000 > config.tokenMaxTtlSeconds) {
@@ -62,6 +73,23 @@ export async function createVerifier(config: Config): Promise<Verify | null> {
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw new AuthError('unauthorized', `token claims: ${parsed.error.issues[0].message}`);
     return { sub: parsed.data.sub, room: parsed.data.room, name: parsed.data.name ?? null };
+  };
+}
+
+/** Checks an admin token (`admin: true`, minted by `tsunagu token --admin`): its `sub`, or an AuthError. */
+export type VerifyAdmin = (token: unknown) => Promise<string>;
+
+/**
+ * Builds the server API's verifier: the same key as client tokens (whatever `--auth` says), or
+ * null when the server has none (then the API refuses everyone).
+ */
+export async function createAdminVerifier(config: Config): Promise<VerifyAdmin | null> {
+  const key = await loadKey(config);
+  if (key === null) return null;
+  return async (token) => {
+    const payload = await verifyJwt(token, key, ['sub']);
+    if (payload.admin !== true) throw new AuthError('forbidden', 'the token has no admin grant');
+    return String(payload.sub);
   };
 }
 
@@ -96,7 +124,10 @@ export function roomAllowed(pattern: string, room: string): boolean {
 export interface MintOptions {
   secret: string;
   sub: string;
-  room: string;
+  /** Required unless `admin`. */
+  room?: string;
+  /** The server API's grant (`admin: true`). */
+  admin?: boolean;
   name?: string;
   /** Lifetime in seconds. */
   ttl: number;
@@ -108,9 +139,13 @@ export interface MintOptions {
  * @example await mintToken({ secret, sub: 'aiko', room: 'standup', ttl: 3600 })
  */
 export async function mintToken(options: MintOptions): Promise<string> {
-  if (!ROOM_NAME_PATTERN.test(options.room.replace(/\*$/, '') || 'x'))
+  if (options.room === undefined ? !options.admin : !ROOM_NAME_PATTERN.test(options.room.replace(/\*$/, '') || 'x'))
     throw new Error('room: not a room name or prefix*');
-  const jwt = new SignJWT({ room: options.room, ...(options.name ? { name: options.name } : {}) })
+  const jwt = new SignJWT({
+    ...(options.room !== undefined ? { room: options.room } : {}),
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.admin ? { admin: true } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(options.sub)
     .setIssuedAt()

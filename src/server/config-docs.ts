@@ -16,6 +16,7 @@ export function renderHelp(): string {
     '',
     'Usage: tsunagu [options]',
     '       tsunagu token --sub <identity> --room <room|prefix*> [--name <name>] [--ttl <seconds>]',
+    '       tsunagu token --admin --sub <identity> [--ttl <seconds>]   (for the server API, /api/v1)',
     '',
     'Options (a flag wins over its environment variable, which wins over the default):',
     ...rows.map(([flag, doc]) => flag.padEnd(width) + doc),

@@ -21,6 +21,8 @@ export interface OptionSpec<T> {
   parse: (raw: string) => T;
   /** How the default reads in docs, when `String(default)` would not say it well. */
   shownDefault?: string;
+  /** The flag may be given more than once: its values reach `parse` joined by commas. */
+  repeatable?: true;
 }
 
 function integer(min: number, max: number) {
@@ -295,6 +297,32 @@ export const optionSpecs = {
     doc: 'Comma-separated origins whose pages may connect and call the HTTP API, or * for any.',
     parse: (raw: string) => raw.trim() || '*',
   } satisfies OptionSpec<string>,
+  webhookUrls: {
+    flag: 'webhook-url',
+    env: 'WEBHOOK_URLS',
+    value: '<url>',
+    default: [] as string[],
+    shownDefault: '(none)',
+    repeatable: true,
+    doc: 'Where to POST room and member events (signed with --webhook-secret); repeat the flag, or comma-separate, for several receivers.',
+    parse: (raw: string) =>
+      raw
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean)
+        .map((u) => {
+          if (!/^https?:\/\/[^/]/.test(u) || !URL.canParse(u)) throw new Error(`'${u}' is not an http(s) URL`);
+          return u;
+        }),
+  } satisfies OptionSpec<string[]>,
+  webhookSecret: {
+    env: 'WEBHOOK_SECRET',
+    value: '<secret>',
+    default: '',
+    shownDefault: '(none)',
+    doc: 'Key of the Tsunagu-Signature HMAC on each webhook, so receivers know it came from this server. Prefer the environment variable.',
+    parse: text,
+  } satisfies OptionSpec<string>,
   logLevel: {
     env: 'LOG_LEVEL',
     value: '<level>',
@@ -361,6 +389,9 @@ export function checkConfig(config: Config): Config {
   }
   if (config.tokenSecret && config.tokenPublicKey) {
     throw new ConfigError('give --token-secret or --token-public-key, not both');
+  }
+  if (config.webhookUrls.length > 0 && config.webhookSecret.length < 16) {
+    throw new ConfigError('--webhook-url needs a --webhook-secret of at least 16 characters');
   }
   if (Boolean(config.turnSecret) !== Boolean(config.turnUrls)) {
     throw new ConfigError('--turn-secret and --turn-urls go together');

@@ -36,6 +36,8 @@ export interface HttpDeps {
   verify: Verify | null;
   /** The PeerJS endpoint's routes, when it is on. */
   peerjs: PeerjsEndpoint | null;
+  /** The server API (`/api/v1`): true when it took the request. */
+  api?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) =>
@@ -106,6 +108,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
         });
         return;
     }
+    if (deps.api?.(req, res, url)) return;
     if (peerjs?.handleHttp(req, res, url)) return;
     serveStatic(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

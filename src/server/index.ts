@@ -1,7 +1,8 @@
 /** `createServer(options)`: one HTTP server carrying the web app, the HTTP API, socket.io, `/v1` and PeerJS, over one core. */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createVerifier } from './auth.js';
+import { createApi } from './api/index.js';
+import { createAdminVerifier, createVerifier } from './auth.js';
 import { checkConfig, defaults, type Config } from './config.js';
 import { Admission, parseTrustProxy } from './core/admission.js';
 import { Core } from './core/index.js';
@@ -13,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
+import { Webhooks } from './webhooks.js';
 import type { IoServer } from './types.js';
 
 export { defaults, resolveConfig, type Config } from './config.js';
@@ -77,7 +79,15 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const peerjs: PeerjsEndpoint | null = config.peerjs
     ? attachPeerjs({ http, core, admission, trust, config, log, metrics })
     : null;
-  handleHttp = createHttpHandler({ config, log, metrics, health, verify, peerjs });
+  const webhooks = config.webhookUrls.length > 0 ? new Webhooks({ config, core, store, log, metrics }) : null;
+  const api = createApi({
+    core,
+    verify: await createAdminVerifier(config),
+    log,
+    metrics,
+    maxBodyBytes: config.maxPayloadBytes,
+  });
+  handleHttp = createHttpHandler({ config, log, metrics, health, verify, peerjs, api });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -103,6 +113,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       const closed = Promise.all([socketio.close(), websocket.close()]);
       http.closeAllConnections();
       await closed;
+      webhooks?.close();
       await core.close();
     })());
   return {

@@ -22,7 +22,13 @@ export interface Metrics {
   unexpected(where: UnexpectedKind): void;
   /** Time spent handling one inbound event. */
   observe(event: string, seconds: number): void;
+  /** A webhook's fate at one receiver: delivered (2xx), given up after retries, or dropped (queue full). */
+  webhook(outcome: WebhookOutcome): void;
+  /** One webhook attempt that failed (an error, a timeout, or not 2xx); it is retried while there is time. */
+  webhookAttemptFailed(): void;
 }
+
+export type WebhookOutcome = 'delivered' | 'gave-up' | 'dropped';
 
 /** What a `signal` carries, read from the SDK's payload shapes without copying anything. */
 export function signalKind(data: unknown): SignalKind {
@@ -120,6 +126,17 @@ export function createMetrics(gauges: Gauges): Metrics {
     labelNames: ['where'] as const,
     registers: [registry],
   });
+  const webhooks = new Counter({
+    name: 'tsunagu_webhooks_total',
+    help: 'Webhooks by outcome at one receiver: delivered, gave-up (retries ran out of time), dropped (queue full).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookFailures = new Counter({
+    name: 'tsunagu_webhook_attempt_failures_total',
+    help: 'Webhook attempts that failed (error, timeout, or a status other than 2xx).',
+    registers: [registry],
+  });
   const durations = new EventDurations();
   // The registry reads a metric through get() alone (and reset()); prom-client types only its own classes.
   registry.registerMetric(durations as unknown as Metric);
@@ -134,6 +151,8 @@ export function createMetrics(gauges: Gauges): Metrics {
     connectionRejected: (code) => rejected.labels(code).inc(),
     unexpected: (where) => unexpected.labels(where).inc(),
     observe: (event, seconds) => durations.observe(event, seconds),
+    webhook: (outcome) => webhooks.labels(outcome).inc(),
+    webhookAttemptFailed: () => webhookFailures.inc(),
   };
 }
 

@@ -72,14 +72,30 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return redis.call('HGETALL', KEYS[1])`;
 
-/** Removes a member, unless another node holds it by now (it came back there). */
-const REMOVE = `
+/** Drops places whose lease ran out (their node died), inside a script. */
+const PURGE = `
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+for _, id in ipairs(stale) do redis.call('HDEL', KEYS[1], id) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)`;
+
+/**
+ * Removes a member, unless another node holds it by now (it came back there); replies with the
+ * members left, or -1 when it was not removed (so only the remover of the last one sees 0).
+ */
+const REMOVE = `${NOW}
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and cjson.decode(v).node == ARGV[2] then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  ${PURGE}
+  return redis.call('HLEN', KEYS[1])
 end
-return 1`;
+return -1`;
+
+/** Every member whose place still holds (for the server API). */
+const MEMBERS = `${NOW}
+${PURGE}
+return redis.call('HGETALL', KEYS[1])`;
 
 /** Renews the places of members still held by their node. */
 const RENEW = `${NOW}
@@ -168,8 +184,28 @@ export class Cluster {
     return raw === null ? null : (JSON.parse(raw) as Member);
   }
 
-  remove(room: string, id: string): void {
-    this.store.eval(REMOVE, [membersKey(room), leasesKey(room)], [id, this.node]).catch(() => {}); // its lease runs out by itself otherwise
+  /**
+   * Removes member `id` of `room` held by `node` (this one, or one that died): resolves with the
+   * members left, or -1 when another node holds it (or took it out first, or Redis is away).
+   */
+  remove(room: string, id: string, node = this.node): Promise<number> {
+    return this.store.eval(REMOVE, [membersKey(room), leasesKey(room)], [id, node]).then(Number, () => -1); // its lease runs out by itself otherwise
+  }
+
+  /** Every member of `room` whose place holds. */
+  async members(room: string): Promise<Member[]> {
+    return membersOf(await this.store.eval(MEMBERS, [membersKey(room), leasesKey(room)], []));
+  }
+
+  /** Every room with a member, cluster-wide, by a SCAN of the member hashes (for the server API: not a hot path). */
+  async rooms(): Promise<string[]> {
+    const keys = await this.store.scan(membersKey('*'));
+    const rooms = new Set<string>();
+    for (const key of keys) {
+      const room = /^tsunagu:\{r:(.*)\}:m$/.exec(key)?.[1];
+      if (room !== undefined) rooms.add(room);
+    }
+    return [...rooms];
   }
 
   /** Notes which node holds the away session with `secret`, for as long as it may come back. */

@@ -16,6 +16,7 @@ import {
   type JoinResult,
   type PeerInfo,
   type Result,
+  type WebhookEventName,
 } from '../../protocol/index.js';
 import { roomAllowed } from '../auth.js';
 import type { Config } from '../config.js';
@@ -29,7 +30,17 @@ import type { Store } from './redis.js';
 
 export { Session, LOBBY, isLobby, type Link, type Numbered, type Outbound } from './session.js';
 
-export type LeaveReason = 'left' | 'disconnected';
+export type LeaveReason = 'left' | 'disconnected' | 'removed';
+
+/** Something that happened in a room, told where it happened (one node) to `onRoom` listeners: the webhooks. */
+export interface RoomEvent {
+  kind: WebhookEventName;
+  room: string;
+  /** When it happened (ms since the epoch). */
+  at: number;
+  member?: Member;
+  reason?: LeaveReason;
+}
 type Ack = Result<object>;
 
 /** Events a client may send, and nothing else. */
@@ -93,6 +104,7 @@ export class Core {
   #timers: ReturnType<typeof setInterval>[] = [];
   /** Handlers for inbox messages other modules register (the PeerJS edge's). */
   readonly #extra = new Map<string, (fields: Record<string, string>) => void>();
+  readonly #roomListeners: Array<(event: RoomEvent) => void> = [];
 
   constructor(private readonly options: CoreOptions) {
     this.config = options.config;
@@ -156,6 +168,26 @@ export class Core {
     this.#extra.set(t, handler);
   }
 
+  /**
+   * Called for what happens in rooms, on the node where it happens (a member's node; for a room, the
+   * node whose join opened it or whose leave emptied it, as Redis answered): each event once in a cluster.
+   */
+  onRoom(listener: (event: RoomEvent) => void): void {
+    this.#roomListeners.push(listener);
+  }
+
+  #told(kind: WebhookEventName, room: string, member?: Member, reason?: LeaveReason): void {
+    if (this.#roomListeners.length === 0) return;
+    const event: RoomEvent = {
+      kind,
+      room,
+      at: Date.now(),
+      ...(member ? { member } : {}),
+      ...(reason ? { reason } : {}),
+    };
+    for (const l of this.#roomListeners) l(event);
+  }
+
   // ---- sessions
 
   /** A client connected through an edge: a new session, in the lobby. */
@@ -189,6 +221,7 @@ export class Core {
       return;
     }
     this.#changeMember(session, { away: true }, 'peer-reconnecting');
+    this.#told('member-away', session.room, this.#views.get(session.room)?.get(session.id));
   }
 
   /** The session is over: left for good. */
@@ -247,7 +280,10 @@ export class Core {
 
   /** A resumed session's client is connected again (its edge has bound the link): the room hears it is back. */
   back(session: Session): void {
-    if (session.room !== null) this.#changeMember(session, { away: false, node: this.node }, 'peer-resumed');
+    if (session.room !== null) {
+      this.#changeMember(session, { away: false, node: this.node }, 'peer-resumed');
+      this.#told('member-resumed', session.room, this.#views.get(session.room)?.get(session.id));
+    }
     this.#log.info({ socket: session.id, room: session.room }, 'resumed');
   }
 
@@ -378,6 +414,62 @@ export class Core {
     await this.cluster?.close();
   }
 
+  // ---- the server API: answers for the whole cluster, from Redis (or this node's views, alone)
+
+  /** Every room with a member, with its members. */
+  async rooms(): Promise<Array<{ room: string; members: Member[] }>> {
+    if (!this.cluster) {
+      return [...this.#views]
+        .filter(([, view]) => view.size > 0)
+        .map(([room, view]) => ({ room, members: [...view.values()] }));
+    }
+    const rooms = await Promise.all(
+      (await this.cluster.rooms()).map(async (room) => ({ room, members: await this.cluster!.members(room) })),
+    );
+    return rooms.filter((r) => r.members.length > 0);
+  }
+
+  /** The members of `room` (none when there is no such room). */
+  async members(room: string): Promise<Member[]> {
+    return this.cluster ? this.cluster.members(room) : [...(this.#views.get(room)?.values() ?? [])];
+  }
+
+  /**
+   * Takes member `id` out of `room`, wherever it is: it hears `removed` `{ reason }` and its link
+   * closes without resume; the others see `peer-left` `{ reason: 'removed' }`. False: no such member.
+   */
+  async remove(room: string, id: string, reason: string): Promise<boolean> {
+    const session = this.sessions.get(id);
+    if (session && session.room === room) {
+      this.#removeHere(session, reason);
+      return true;
+    }
+    if (!this.cluster) return false;
+    const member = await this.cluster.member(room, id);
+    const node = member === null ? undefined : member.node === this.node ? this.#moved.get(id) : member.node;
+    if (node === undefined) return false;
+    this.cluster.send(node, { t: 'rm', room, id, reason }); // that node's inbox, as signals go
+    return true;
+  }
+
+  #removeHere(session: Session, reason: string): void {
+    this.#log.info({ socket: session.id, room: session.room, reason }, 'removed');
+    session.push({ event: 'removed', data: { reason } }, this.#now);
+    this.end(session, 'removed'); // closes the link with 'removed': each edge says it its own way
+  }
+
+  /** `server-message` `{ data }` to every member of `room`; how many members it went to. */
+  async serverMessage(room: string, data: unknown): Promise<number> {
+    const members = await this.members(room);
+    const event: Outbound = { event: 'server-message', data: { data } };
+    if (members.some((m) => m.node === this.node)) this.#toLocal(room, event);
+    if (this.cluster) {
+      const fields = { t: 'g', group: room, except: '', event: event.event, d: toWire(event.data) };
+      for (const node of new Set(members.map((m) => m.node))) if (node !== this.node) this.cluster.send(node, fields);
+    }
+    return members.length;
+  }
+
   // ---- membership
 
   /** Admits `session` to `room` (capacity counts away members), leaving its old room; an error, or null. */
@@ -392,6 +484,7 @@ export class Core {
     // The view exists before Redis answers: news of others arriving meanwhile lands in it.
     let view = this.#views.get(room);
     if (!view) this.#views.set(room, (view = new Map()));
+    let first: boolean;
     if (this.cluster) {
       let members: Member[] | null;
       try {
@@ -405,9 +498,10 @@ export class Core {
         return full();
       }
       for (const m of members) if (m.id !== session.id && !view.has(m.id)) view.set(m.id, m);
+      first = members.length === 1; // Redis admits one at a time: one node sees the room open
     } else if (view.size >= this.config.maxPeersPerRoom) {
       return full();
-    }
+    } else first = view.size === 0;
     if (session.ended || session.link === null) {
       this.#dropViewIfEmpty(room);
       if (this.cluster) this.cluster.remove(room, session.id);
@@ -423,6 +517,8 @@ export class Core {
     // Announced after the member list was read in one atomic step: a peer joining meanwhile is
     // seen at least once (in `peers` or as `peer-joined`), never missed. Clients key peers by id.
     this.#announce(room, 'joined', member);
+    if (first) this.#told('room-started', room);
+    this.#told('member-joined', room, member);
     this.#log.info({ socket: session.id, room }, 'joined');
     return null;
   }
@@ -442,7 +538,10 @@ export class Core {
     this.#announce(room, 'left', member, reason);
     view?.delete(session.id);
     this.#dropViewIfEmpty(room);
-    this.cluster?.remove(room, session.id);
+    this.#told('member-left', room, member, reason);
+    if (this.cluster) {
+      void this.cluster.remove(room, session.id).then((left) => left === 0 && this.#told('room-finished', room));
+    } else if (!this.#views.has(room)) this.#told('room-finished', room);
   }
 
   /** A member's state changed (away, or back): the view, Redis, and the others. */
@@ -603,6 +702,12 @@ export class Core {
         return this.#apply(f.room, f.kind as 'joined', JSON.parse(f.m) as Member, f.reason as LeaveReason | undefined);
       case 'take':
         return this.#handOver(f);
+      case 'rm': {
+        const session = this.sessions.get(f.id);
+        if (session && session.room === f.room) this.#removeHere(session, f.reason);
+        else if (this.#moved.has(f.id)) this.cluster!.send(this.#moved.get(f.id)!, f);
+        return;
+      }
       case 'taken': {
         const waiting = this.#takes.get(f.req);
         if (waiting) waiting(f.s);

@@ -22,6 +22,10 @@ export interface Store {
   hGet(key: string, field: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<unknown>;
   del(key: string): Promise<unknown>;
+  /** Sets `key` only if it is absent (SET NX PX): true when this caller set it. */
+  claim(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Every key matching `pattern`, on every master (SCAN: never blocks Redis the way KEYS would). */
+  scan(pattern: string): Promise<string[]>;
   /** True while commands reach Redis. */
   readonly ready: boolean;
   /** Why not, for /readyz. */
@@ -117,6 +121,20 @@ export async function connectStore(urls: string[], cluster: boolean, log: Logger
     hGet: (key, field) => run(async () => (await m.hGet(key, field)) ?? null),
     set: (key, value, ttlMs) => run(() => m.set(key, value, { PX: ttlMs })),
     del: (key) => run(() => m.del(key)),
+    claim: (key, value, ttlMs) => run(async () => (await m.set(key, value, { PX: ttlMs, NX: true })) === 'OK'),
+    scan: (pattern) =>
+      run(async () => {
+        const clients = cluster
+          ? await Promise.all((main as Cluster).masters.map((node) => (main as Cluster).nodeClient(node)))
+          : [m];
+        const keys = new Set<string>();
+        for (const client of clients) {
+          for await (const batch of (client as Client).scanIterator({ MATCH: pattern, COUNT: 500 })) {
+            for (const key of batch) keys.add(key);
+          }
+        }
+        return [...keys];
+      }),
     get ready() {
       return isReady();
     },
