@@ -27,7 +27,10 @@ await Promise.all([
     format: 'esm',
     target: 'chrome110',
     minify: true,
+    // Served to anyone: maps give stack traces their places, never the sources themselves
+    // (TSUNAGU_SOURCES=1 for a development build that has them).
     sourcemap: true,
+    sourcesContent: process.env.TSUNAGU_SOURCES === '1',
     logLevel: 'warning',
   }),
   // The socket.io client for the classic tutorial's <script src="/socket.io/socket.io.js">: a plain

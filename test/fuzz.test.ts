@@ -8,6 +8,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { errorCodes, type Result } from '../src/protocol/index.js';
 import { connect, joined, record, request, settle } from './helpers/clients.js';
+import { openPeer } from './helpers/peerjs.js';
+import { startNode } from './helpers/processes.js';
+import { rawClient } from './helpers/raw-client.js';
 import { startServer } from './helpers/server.js';
 
 // A generous rate: this test is about payloads, the rate limit has its own.
@@ -66,3 +69,59 @@ describe('fuzzing every event', () => {
 function socketRoom(payload: unknown): unknown {
   return typeof payload === 'object' && payload !== null ? (payload as { room?: unknown }).room : undefined;
 }
+
+/** How many frames the edge fuzz sends, split between socket.io and PeerJS. */
+const FRAMES = 100_000;
+/** Frames between barriers: enough in flight to be quick, few enough to bound what is buffered. */
+const BATCH = 1_000;
+
+/** Values as JSON text: anything, nested past any limit, huge, and the keys that pollute prototypes. */
+const jsonText = fc.oneof(
+  { weight: 80, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
+  { weight: 12, arbitrary: fc.integer({ min: 1, max: 3_000 }).map((d) => '['.repeat(d) + ']'.repeat(d)) },
+  { weight: 4, arbitrary: fc.integer({ min: 20, max: 1_000 }).map((d) => '{"a":'.repeat(d) + '1' + '}'.repeat(d)) },
+  { weight: 1, arbitrary: fc.constant(`"${'x'.repeat(70_000)}"`) },
+  { weight: 3, arbitrary: fc.constant('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":1}}}') },
+);
+/** A PeerJS frame: a well-formed one around a fuzzed payload, or anything at all. */
+const peerjsFrame = (dst: string) =>
+  fc.oneof(
+    jsonText.map((p) => `{"type":"OFFER","dst":"${dst}","payload":{"x":${p}}}`),
+    jsonText.map((p) => `{"type":"CANDIDATE","dst":"${dst}","payload":${p}}`),
+    jsonText,
+    fc.string({ maxLength: 200 }),
+    jsonText.map((p) => p.slice(0, Math.max(1, p.length >> 1))),
+  );
+
+describe('fuzzing every edge as its own process', () => {
+  it(`${FRAMES} nested, huge and malformed frames on socket.io and /peerjs: no exit, bystanders still served`, async () => {
+    const node = await startNode('--rate-limit', '1000000', '--rate-burst', '1000000');
+    const raw = await rawClient(node.port);
+    raw.send('420["join",{"room":"fuzz-edge"}]');
+    while (!(await raw.answer()).startsWith('430')) {
+      // the join's answer, after whatever came first
+    }
+    const [peer, watcher] = await Promise.all([openPeer(node.url), openPeer(node.url)]);
+    const events = fc.constantFrom('join', 'leave', 'signal', 'message', '__proto__');
+    const socketIo = fc.sample(fc.tuple(events, jsonText), { numRuns: FRAMES / 2, seed: 21 });
+    const peerjs = fc.sample(peerjsFrame(peer.id), { numRuns: FRAMES / 2, seed: 42 });
+    for (let start = 0, barrier = 1; start < FRAMES / 2; start += BATCH, barrier++) {
+      for (const [event, payload] of socketIo.slice(start, start + BATCH)) raw.send(`42["${event}",${payload}]`);
+      for (const frame of peerjs.slice(start, start + BATCH)) peer.ws.send(frame);
+      // Barriers: an ack on socket.io, a frame through to the watcher on PeerJS.
+      raw.send(`42${barrier}["no-such-event"]`);
+      while (!(await raw.answer()).startsWith(`43${barrier}`)) {
+        // answers and errors of the batch
+      }
+      peer.send({ type: 'CANDIDATE', dst: watcher.id, payload: { barrier } });
+      while ((await watcher.next()).payload?.barrier !== barrier) {
+        // nothing else reaches the watcher
+      }
+      assert.equal(node.proc.exitCode, null, node.output().slice(-2000));
+    }
+    const probe = await connect(node.url);
+    assert.equal((await joined(probe, 'still-up')).self.id, probe.id);
+    probe.disconnect();
+    assert.equal(node.proc.exitCode, null);
+  });
+});

@@ -3,6 +3,7 @@
  * screen share, device choice, chat, per-tile connection quality, and the SDP/ICE debug view.
  */
 import { Room, SignalingClient, SignalingError, type Participant } from '../src/client/index.js';
+import { isSignalPayload } from '../src/client/negotiation.js';
 import { describeMediaError, getCamera, listDevices } from './app/media.js';
 import { roomFromUrl } from './app/room-url.js';
 import { Tiles } from './app/tiles.js';
@@ -122,15 +123,24 @@ function addChatLine(who: string, text: string): void {
   item.scrollIntoView({ block: 'nearest' });
 }
 
+/** Entries the debug view keeps: a long call would otherwise grow the page without bound. */
+const DEBUG_LOG_MAX = 500;
+
 function logSignal(direction: 'sent' | 'received', peer: string, data: unknown): void {
+  // A peer may send anything at all: what is not an SDK payload is shown as such, never read.
+  if (!isSignalPayload(data)) {
+    console.warn(`tsunagu: malformed signal from ${peer.slice(0, 6)} ignored`);
+    return;
+  }
   const item = document.createElement('li');
   item.className = direction;
-  const d = data as { description?: RTCSessionDescriptionInit; candidates?: RTCIceCandidateInit[] };
-  const body = d.description
-    ? `${d.description.type}\n${d.description.sdp ?? ''}`
-    : `candidates\n${(d.candidates ?? []).map((c) => c.candidate).join('\n')}`;
+  const body =
+    'description' in data
+      ? `${String(data.description.type)}\n${String(data.description.sdp ?? '')}`
+      : `candidates\n${data.candidates.map((c) => String((c as { candidate?: unknown } | null)?.candidate)).join('\n')}`;
   item.textContent = `${direction === 'sent' ? 'to' : 'from'} ${peer.slice(0, 6)}: ${body}`;
   ui.debugLog.append(item);
+  while (ui.debugLog.children.length > DEBUG_LOG_MAX) ui.debugLog.firstElementChild?.remove();
   ui.debugCount.textContent = String(ui.debugLog.children.length);
 }
 

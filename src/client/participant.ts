@@ -151,7 +151,11 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
 
   /** Applies a payload this participant sent through the signaling server. */
   handleSignal(data: unknown): Promise<void> {
-    if (!isSignalPayload(data)) return Promise.resolve();
+    if (!isSignalPayload(data)) {
+      // Another client wrote it: ignored, never thrown at the app.
+      console.warn(`tsunagu: malformed signal from ${this.id} ignored`);
+      return Promise.resolve();
+    }
     this.#queue = this.#queue
       .then(() => this.#apply(data))
       .catch((err: unknown) => {

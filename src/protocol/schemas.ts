@@ -4,13 +4,27 @@ import { MAX_PEER_ID_LENGTH, MAX_PEER_NAME_LENGTH, ROOM_NAME_PATTERN } from './l
 
 export const roomName = z.string().regex(ROOM_NAME_PATTERN, 'room must be 1-64 characters of A-Za-z0-9._-');
 
+/**
+ * Bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) and zero-width
+ * characters (U+200B-U+200D, U+2060, U+FEFF): in a name shown to others they reorder or hide what
+ * is displayed ("Trojan Source"), so one name can pass for another.
+ */
+const INVISIBLE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+
 export const peerName = z
   .string()
   .trim()
-  .min(1, 'name must not be empty')
-  .max(MAX_PEER_NAME_LENGTH, `name must be at most ${MAX_PEER_NAME_LENGTH} characters`)
-  // Control characters in a display name only ever serve to confuse a UI or a log.
-  .regex(/^[^\p{Cc}]*$/u, 'name must not contain control characters');
+  // One spelling per name: composed and decomposed accents compare (and display) the same.
+  .transform((name) => name.normalize('NFC'))
+  .pipe(
+    z
+      .string()
+      .min(1, 'name must not be empty')
+      .max(MAX_PEER_NAME_LENGTH, `name must be at most ${MAX_PEER_NAME_LENGTH} characters`)
+      // Control characters in a display name only ever serve to confuse a UI or a log.
+      .regex(/^[^\p{Cc}]*$/u, 'name must not contain control characters')
+      .refine((name) => !INVISIBLE.test(name), 'name must not contain bidirectional or zero-width characters'),
+  );
 
 export const peerId = z.string().min(1).max(MAX_PEER_ID_LENGTH);
 

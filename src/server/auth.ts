@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { errors, importSPKI, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { z } from 'zod';
-import { ROOM_NAME_PATTERN, type Identity } from '../protocol/index.js';
+import { ROOM_NAME_PATTERN, schemas, type Identity } from '../protocol/index.js';
 import type { Config } from './config.js';
 
 /** A rejected token, with the protocol's code and a message safe to show (never the token). */
@@ -25,7 +25,8 @@ const claims = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{0,64}\*?$/, 'room must be a room name or a prefix ending in *')
     .min(1),
-  name: z.string().trim().min(1).max(64).optional(),
+  // The same rules as a name a client chooses (NFC, no bidi or zero-width characters).
+  name: schemas.peerName.optional(),
 });
 
 export type Verify = (token: unknown) => Promise<Identity>;
