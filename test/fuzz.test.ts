@@ -4,8 +4,10 @@
  * anyone, the server stays up, and its heap stays bounded.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import WebSocket from 'ws';
 import { errorCodes, type Result } from '../src/protocol/index.js';
 import { connect, joined, record, request, settle } from './helpers/clients.js';
 import { openPeer } from './helpers/peerjs.js';
@@ -70,8 +72,8 @@ function socketRoom(payload: unknown): unknown {
   return typeof payload === 'object' && payload !== null ? (payload as { room?: unknown }).room : undefined;
 }
 
-/** How many frames the edge fuzz sends, split between socket.io and PeerJS. */
-const FRAMES = 100_000;
+/** How many frames the edge fuzz sends, split between socket.io, /v1 and PeerJS. */
+const FRAMES = 99_999;
 /** Frames between barriers: enough in flight to be quick, few enough to bound what is buffered. */
 const BATCH = 1_000;
 
@@ -93,8 +95,39 @@ const peerjsFrame = (dst: string) =>
     jsonText.map((p) => p.slice(0, Math.max(1, p.length >> 1))),
   );
 
+/** A /v1 frame: a request around a fuzzed payload, or anything at all. */
+const v1Frame = (events: fc.Arbitrary<string>) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(events, jsonText).map(([e, p]) => `{"event":"${e}","data":${p}}`) },
+    { weight: 1, arbitrary: jsonText },
+    { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+    { weight: 1, arbitrary: fc.integer().map((n) => `{"event":"join","data":{"room":"x"},"ack":${n}}`) },
+  );
+
+/** A raw /v1 connection: frames out, and the next frame in that `match`es. */
+async function rawV1(port: number) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1`);
+  const frames: string[] = [];
+  let wake: () => void = () => {};
+  ws.on('message', (data) => {
+    frames.push(String(data));
+    wake();
+  });
+  after(() => ws.terminate());
+  await once(ws, 'open');
+  return {
+    ws,
+    async until(match: (frame: string) => boolean): Promise<void> {
+      for (;;) {
+        while (frames.length > 0) if (match(frames.shift()!)) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
+
 describe('fuzzing every edge as its own process', () => {
-  it(`${FRAMES} nested, huge and malformed frames on socket.io and /peerjs: no exit, bystanders still served`, async () => {
+  it(`${FRAMES} nested, huge and malformed frames on socket.io, /v1 and /peerjs: no exit, bystanders still served`, async () => {
     const node = await startNode('--rate-limit', '1000000', '--rate-burst', '1000000');
     const raw = await rawClient(node.port);
     raw.send('420["join",{"room":"fuzz-edge"}]');
@@ -103,11 +136,22 @@ describe('fuzzing every edge as its own process', () => {
     }
     const [peer, watcher] = await Promise.all([openPeer(node.url), openPeer(node.url)]);
     const events = fc.constantFrom('join', 'leave', 'signal', 'message', '__proto__');
-    const socketIo = fc.sample(fc.tuple(events, jsonText), { numRuns: FRAMES / 2, seed: 21 });
-    const peerjs = fc.sample(peerjsFrame(peer.id), { numRuns: FRAMES / 2, seed: 42 });
-    for (let start = 0, barrier = 1; start < FRAMES / 2; start += BATCH, barrier++) {
+    const v1 = await rawV1(node.port);
+    v1.ws.send('{"event":"join","data":{"room":"fuzz-edge"},"ack":1}');
+    await v1.until((f) => f.startsWith('{"ack":1,'));
+    const third = FRAMES / 3;
+    const socketIo = fc.sample(fc.tuple(events, jsonText), { numRuns: third, seed: 21 });
+    const peerjs = fc.sample(peerjsFrame(peer.id), { numRuns: third, seed: 42 });
+    const native = fc.sample(v1Frame(events), { numRuns: third, seed: 15 });
+    for (let start = 0, barrier = 1; start < third; start += BATCH, barrier++) {
       for (const [event, payload] of socketIo.slice(start, start + BATCH)) raw.send(`42["${event}",${payload}]`);
       for (const frame of peerjs.slice(start, start + BATCH)) peer.ws.send(frame);
+      for (const frame of native.slice(start, start + BATCH)) v1.ws.send(frame);
+      // On /v1, a ping with an ack number beyond the fuzz's integers (32-bit): its answer comes
+      // after every frame of the batch.
+      const mark = 2 ** 40 + barrier;
+      v1.ws.send(`{"event":"ping","ack":${mark}}`);
+      await v1.until((f) => f.startsWith(`{"ack":${mark},`));
       // Barriers: an ack on socket.io, a frame through to the watcher on PeerJS.
       raw.send(`42${barrier}["no-such-event"]`);
       while (!(await raw.answer()).startsWith(`43${barrier}`)) {
