@@ -6,7 +6,7 @@
 import { Room, SignalingClient, SignalingError } from '../src/client/index.js';
 import { Chat } from './app/chat.js';
 import { describeStats, logSignal } from './app/debug.js';
-import { AudioLevels } from './app/levels.js';
+import { MicMeter, Speaking } from './app/levels.js';
 import { LocalMedia } from './app/local-media.js';
 import { listDevices } from './app/media.js';
 import { roomFromUrl } from './app/room-url.js';
@@ -25,15 +25,11 @@ const room = new Room(new SignalingClient(location.origin), {
 const media = new LocalMedia();
 const tiles = new Tiles(ui.grid);
 const chat = new Chat(ui.chat, ui.chatLog, ui.chatToggle, ui.chatUnread, ui.chatInput);
-const levels = new AudioLevels(
-  (key, speaking) => {
-    tiles.setSpeaking(key, speaking);
-    if (speaking && key !== 'preview') lastSpeaker = key;
-  },
-  (key, level) => {
-    if (key === 'preview') ui.previewLevel.style.transform = `scaleX(${level})`;
-  },
-);
+const levels = new Speaking((key, speaking) => {
+  tiles.setSpeaking(key, speaking);
+  if (speaking) lastSpeaker = key;
+});
+const meter = new MicMeter((level) => (ui.previewLevel.style.transform = `scaleX(${level})`));
 const people = new People(tiles, levels, (from, text) => chat.add(nameOf(from), text));
 let screenStream: MediaStream | null = null;
 let joined = false;
@@ -42,6 +38,8 @@ let announce = false;
 let lastSpeaker: string | null = null;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
+// A browser driven by automation (tests, the screenshot script) gets no motion: see app.css.
+if (navigator.webdriver) document.documentElement.classList.add('still');
 ui.roomName.textContent = roomName;
 ui.callRoom.textContent = roomName;
 ui.oneToOne.href = `/one-to-one.html?room=${roomName}-1to1`;
@@ -86,6 +84,19 @@ function myState(): AppMessage {
   };
 }
 
+/**
+ * Our own mic's energy as WebRTC counts it on its way out (the sender's media-source stats): any
+ * one call will do; alone in the room there is no one to show it to.
+ */
+function ownEnergy(): Promise<RTCStatsReport> | null {
+  const track = media.track('audio');
+  for (const participant of room.participants.values()) {
+    const sender = participant.pc.getSenders().find((s) => s.track === track);
+    if (track && sender) return sender.getStats();
+  }
+  return null;
+}
+
 async function pollStats(): Promise<void> {
   for (const [id, stats] of await room.getStats()) tiles.setQuality(id, stats.quality, describeStats(stats));
 }
@@ -94,7 +105,7 @@ async function pollStats(): Promise<void> {
 async function startPreview(): Promise<void> {
   const stream = await media.start();
   ui.preview.srcObject = stream;
-  if (stream) levels.watch('preview', stream);
+  if (stream) meter.watch(stream);
   else if (media.problem) showMessage(media.problem);
   await fillDevices();
   render();
@@ -109,7 +120,7 @@ function fillDevices(): Promise<unknown> {
 
 async function join(event: SubmitEvent): Promise<void> {
   event.preventDefault();
-  levels.resume();
+  meter.resume();
   const name = ui.nameInput.value.trim();
   localStorage.setItem('tsunagu:name', name);
   ui.joinButton.disabled = true;
@@ -132,10 +143,10 @@ async function join(event: SubmitEvent): Promise<void> {
   announce = true;
   ui.joinButton.disabled = false;
   if (stream) for (const track of stream.getTracks()) room.publish(track, stream);
-  levels.unwatch('preview');
+  meter.stop();
   ui.preview.srcObject = null;
   tiles.upsert('self', { label: `${name || 'You'} (you)`, stream, local: true, owner: 'self' });
-  levels.watch('self', stream);
+  levels.watch('self', ownEnergy, () => media.track('audio')?.enabled ?? false);
   statsTimer = setInterval(() => void pollStats().catch(() => {}), 2000);
   render();
 }
@@ -146,7 +157,7 @@ async function leave(): Promise<void> {
   joined = false;
   for (const track of screenStream?.getTracks() ?? []) track.stop();
   screenStream = null;
-  levels.unwatch('self');
+  levels.clear();
   media.stop();
   tiles.clear();
   people.clear();
@@ -198,7 +209,7 @@ async function toggleScreen(): Promise<void> {
 async function switchDevice(kind: 'video' | 'audio', deviceId: string): Promise<void> {
   await media.switchDevice(kind, deviceId, joined ? (old, next) => room.replaceTrack(old, next) : undefined);
   for (const select of kind === 'video' ? ui.cameraSelects : ui.micSelects) select.value = deviceId;
-  levels.watch(joined ? 'self' : 'preview', media.stream);
+  if (!joined) meter.watch(media.stream);
   render();
 }
 
@@ -264,7 +275,7 @@ ui.chatForm.onsubmit = (event) => {
 };
 document.addEventListener('fullscreenchange', render);
 // Browsers let audio run only after a click or key press; the level meters need it running.
-for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, () => levels.resume());
+for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, () => meter.resume());
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'Escape' || document.querySelector('dialog[open]')) return;
   if (chat.open) chat.setOpen(false);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { connectedTo, join } from '../helpers/app.js';
+import { join } from '../helpers/app.js';
 import { E2E, launchBrowser } from '../helpers/browser.js';
 import { startServer } from '../helpers/server.js';
 import { coverage, DESKTOP, inViewport, openAt, PHONE, previewLive, tileBoxes, tilesSettled } from '../helpers/ui.js';
@@ -29,9 +29,8 @@ async function fillTo(pages: Page[], room: string, count: number): Promise<void>
     await join(page);
     pages.push(page);
   }
-  // Six pages on a small shared machine take their time to connect: wait for that first.
-  const ids = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.tsunaguApp.room.self!.id)));
-  await connectedTo(pages[0], ids, 120_000);
+  // A tile is laid out once the offer brings its track: the layout is what this asks about, not
+  // whether all 15 links of a six-person mesh have finished connecting.
   await tilesSettled(pages[0], count);
 }
 

@@ -35,8 +35,12 @@ export async function launchBrowser(options: { denyMedia?: boolean } = {}): Prom
 }
 
 /** A context with camera and microphone granted, as a user who clicked "Allow". */
-export async function mediaContext(browser: Browser, origin: string): Promise<BrowserContext> {
-  const context = await browser.newContext();
+export async function mediaContext(
+  browser: Browser,
+  origin: string,
+  viewport?: { width: number; height: number },
+): Promise<BrowserContext> {
+  const context = await browser.newContext(viewport ? { viewport } : {});
   await context.grantPermissions(['camera', 'microphone'], { origin });
   return context;
 }

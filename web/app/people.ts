@@ -3,7 +3,7 @@
  * their own mic, camera and screen (over the data channel), and who is speaking.
  */
 import type { Participant } from '../../src/client/index.js';
-import type { AudioLevels } from './levels.js';
+import type { Speaking } from './levels.js';
 import type { Tiles } from './tiles.js';
 
 /** What app instances tell each other over the data channels. */
@@ -26,7 +26,7 @@ export class People {
 
   constructor(
     private readonly tiles: Tiles,
-    private readonly levels: AudioLevels,
+    private readonly levels: Speaking,
     private readonly onChat: (from: Participant, text: string) => void,
   ) {}
 
@@ -86,7 +86,17 @@ export class People {
       this.tiles.upsert(key, { label, stream, screen, owner: participant.id });
       this.tiles.setCameraOff(key, !screen && !state.camera);
       this.tiles.setMuted(key, !screen && !state.mic);
-      if (!screen) this.levels.watch(key, stream);
+      // The receiver's own count of the audio's energy: no Web Audio graph per remote stream.
+      if (!screen)
+        this.levels.watch(key, () => {
+          const track = stream.getAudioTracks()[0];
+          return track
+            ? (participant.pc
+                .getReceivers()
+                .find((r) => r.track === track)
+                ?.getStats() ?? null)
+            : null;
+        });
     }
   }
 }

@@ -53,9 +53,13 @@ export class Tiles {
       this.#tiles.set(key, tile);
       this.layout();
     }
-    tile.querySelector('.label')!.textContent = info.label;
-    tile.querySelector('.avatar')!.textContent = initials(info.label);
-    tile.querySelector('.pin')!.setAttribute('aria-label', `Pin ${info.label}`);
+    const label = tile.querySelector('.label')!;
+    // Unchanged text left alone: a state message (every toggle, every newcomer) re-renders tiles.
+    if (label.textContent !== info.label) {
+      label.textContent = info.label;
+      tile.querySelector('.avatar')!.textContent = initials(info.label);
+      tile.querySelector('.pin')!.setAttribute('aria-label', `Pin ${info.label}`);
+    }
     const video = tile.querySelector('video')!;
     if (video.srcObject !== info.stream) video.srcObject = info.stream;
   }
