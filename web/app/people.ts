@@ -30,14 +30,18 @@ export class People {
     private readonly onChat: (from: Participant, text: string) => void,
   ) {}
 
+  /**
+   * A newcomer gets their tile at once (initials until their video arrives): the room shows who is
+   * in it, whether or not a camera is on the way — someone who joined only to watch included.
+   */
   joined(participant: Participant): void {
     // Until its first state message says otherwise, a newcomer's camera and mic count as on.
     this.#remote.set(participant.id, { streams: new Map(), camera: true, mic: true, screen: null });
+    this.#render(participant);
   }
 
   left(participant: Participant): void {
-    for (const streamId of this.#remote.get(participant.id)?.streams.keys() ?? [])
-      this.levels.unwatch(`${participant.id}:${streamId}`);
+    for (const key of this.#keys(participant.id)) this.levels.unwatch(key);
     this.#remote.delete(participant.id);
     this.tiles.removeOwner(participant.id);
   }
@@ -52,6 +56,7 @@ export class People {
     this.#remote.get(participant.id)?.streams.delete(stream.id);
     this.levels.unwatch(`${participant.id}:${stream.id}`);
     this.tiles.remove(`${participant.id}:${stream.id}`);
+    this.#render(participant);
   }
 
   data(participant: Participant, data: unknown): void {
@@ -71,32 +76,49 @@ export class People {
   }
 
   clear(): void {
-    for (const [id, state] of this.#remote)
-      for (const streamId of state.streams.keys()) this.levels.unwatch(`${id}:${streamId}`);
+    for (const id of this.#remote.keys()) for (const key of this.#keys(id)) this.levels.unwatch(key);
     this.#remote.clear();
   }
 
+  /** Tile keys of one participant: theirs (keyed by their id) and one per further stream. */
+  #keys(id: string): string[] {
+    return [id, ...[...(this.#remote.get(id)?.streams.keys() ?? [])].map((streamId) => `${id}:${streamId}`)];
+  }
+
+  /**
+   * The participant's own tile shows their first stream that is not a screen (their camera), or
+   * their initials; a screen, or any further stream, gets a tile of its own.
+   */
   #render(participant: Participant): void {
     const state = this.#remote.get(participant.id);
     if (!state) return;
-    for (const [streamId, stream] of state.streams) {
-      const key = `${participant.id}:${streamId}`;
-      const screen = streamId === state.screen;
-      const label = screen ? `${nameOf(participant)} (screen)` : nameOf(participant);
-      this.tiles.upsert(key, { label, stream, screen, owner: participant.id });
-      this.tiles.setCameraOff(key, !screen && !state.camera);
-      this.tiles.setMuted(key, !screen && !state.mic);
-      // The receiver's own count of the audio's energy: no Web Audio graph per remote stream.
-      if (!screen)
-        this.levels.watch(key, () => {
-          const track = stream.getAudioTracks()[0];
-          return track
-            ? (participant.pc
-                .getReceivers()
-                .find((r) => r.track === track)
-                ?.getStats() ?? null)
-            : null;
-        });
+    const { id } = participant;
+    const streams = [...state.streams.values()];
+    const camera = streams.find((stream) => stream.id !== state.screen) ?? null;
+    this.tiles.upsert(id, { label: nameOf(participant), stream: camera, owner: id });
+    this.tiles.setCameraOff(id, !camera || !state.camera);
+    this.tiles.setMuted(id, !state.mic);
+    // The receiver's own count of the audio's energy: no Web Audio graph per remote stream.
+    this.levels.watch(id, () => {
+      const track = [...state.streams.values()].find((stream) => stream.id !== state.screen)?.getAudioTracks()[0];
+      return track
+        ? (participant.pc
+            .getReceivers()
+            .find((r) => r.track === track)
+            ?.getStats() ?? null)
+        : null;
+    });
+    for (const stream of streams) {
+      if (stream === camera) continue;
+      const key = `${id}:${stream.id}`;
+      const screen = stream.id === state.screen;
+      this.tiles.upsert(key, {
+        label: screen ? `${nameOf(participant)} (screen)` : nameOf(participant),
+        stream,
+        screen,
+        owner: id,
+      });
     }
+    if (camera) this.tiles.remove(`${id}:${camera.id}`); // it was a screen's tile a moment ago
   }
 }

@@ -65,7 +65,8 @@ export class Tiles {
   }
 
   remove(key: string): void {
-    this.#tiles.get(key)?.remove();
+    if (!this.#tiles.has(key)) return;
+    this.#tiles.get(key)!.remove();
     this.#tiles.delete(key);
     if (this.#pinned === key) this.#pinned = null;
     this.layout();
