@@ -1,47 +1,20 @@
 /**
- * The video-call app: a mesh call for up to 8 people on the SDK's `Room` — grid, mute, camera,
- * screen share, device choice, chat, per-tile connection quality, and the SDP/ICE debug view.
+ * The video-call app: a lobby with a live preview, then a mesh call for up to 8 people on the SDK's
+ * `Room` — a grid that fills the screen, pinning, who is speaking, mute and camera badges, screen
+ * share, device choice, chat, toasts, a reconnecting banner, shortcuts and the SDP/ICE debug view.
  */
-import { Room, SignalingClient, SignalingError, type Participant } from '../src/client/index.js';
-import { isSignalPayload } from '../src/client/negotiation.js';
-import { describeMediaError, getCamera, listDevices } from './app/media.js';
+import { Room, SignalingClient, SignalingError } from '../src/client/index.js';
+import { Chat } from './app/chat.js';
+import { describeStats, logSignal } from './app/debug.js';
+import { MicMeter, Speaking } from './app/levels.js';
+import { LocalMedia } from './app/local-media.js';
+import { listDevices } from './app/media.js';
 import { roomFromUrl } from './app/room-url.js';
+import { nameOf, People, type AppMessage } from './app/people.js';
+import { bindShortcuts, listShortcuts, type Action } from './app/shortcuts.js';
 import { Tiles } from './app/tiles.js';
-
-/** What app instances tell each other over the data channels. */
-type AppMessage =
-  { kind: 'chat'; text: string } | { kind: 'state'; camera: boolean; mic: boolean; screen: string | null };
-
-interface RemoteState {
-  streams: Map<string, MediaStream>;
-  camera: boolean;
-  screen: string | null;
-}
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const ui = {
-  roomName: $('room-name'),
-  copyLink: $<HTMLButtonElement>('copy-link'),
-  status: $('status'),
-  message: $('message'),
-  lobby: $('lobby'),
-  joinForm: $<HTMLFormElement>('join-form'),
-  nameInput: $<HTMLInputElement>('name-input'),
-  joinButton: $<HTMLButtonElement>('join'),
-  oneToOne: $<HTMLAnchorElement>('one-to-one-link'),
-  call: $('call'),
-  mic: $<HTMLButtonElement>('mic'),
-  camera: $<HTMLButtonElement>('camera'),
-  screen: $<HTMLButtonElement>('screen'),
-  cameraSelect: $<HTMLSelectElement>('camera-select'),
-  micSelect: $<HTMLSelectElement>('mic-select'),
-  leave: $<HTMLButtonElement>('leave'),
-  chatLog: $('chat-log'),
-  chatForm: $<HTMLFormElement>('chat-form'),
-  chatInput: $<HTMLInputElement>('chat-input'),
-  debugLog: $('debug-log'),
-  debugCount: $('debug-count'),
-};
+import { toast } from './app/toasts.js';
+import { copyLink, setToggle, showMessage, ui } from './app/ui.js';
 
 const { room: roomName } = roomFromUrl();
 // `?relay` forces every call through TURN: for checking a TURN set-up, as a person or a test.
@@ -49,129 +22,116 @@ const relayOnly = new URL(location.href).searchParams.has('relay');
 const room = new Room(new SignalingClient(location.origin), {
   rtcConfig: relayOnly ? { iceTransportPolicy: 'relay' } : {},
 });
-const tiles = new Tiles($('grid'));
-const remote = new Map<string, RemoteState>();
-let localStream: MediaStream | null = null;
+const media = new LocalMedia();
+const tiles = new Tiles(ui.grid);
+const chat = new Chat(ui.chat, ui.chatLog, ui.chatToggle, ui.chatUnread, ui.chatInput);
+const levels = new Speaking((key, speaking) => {
+  tiles.setSpeaking(key, speaking);
+  if (speaking) lastSpeaker = key;
+});
+const meter = new MicMeter((level) => (ui.previewLevel.style.transform = `scaleX(${level})`));
+const people = new People(tiles, levels, (from, text) => chat.add(nameOf(from), text));
 let screenStream: MediaStream | null = null;
 let joined = false;
+/** Off while joining and leaving: people already in the call did not just "join". */
+let announce = false;
+let lastSpeaker: string | null = null;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
+// A browser driven by automation (tests, the screenshot script) gets no motion: see app.css.
+if (navigator.webdriver) document.documentElement.classList.add('still');
 ui.roomName.textContent = roomName;
+ui.callRoom.textContent = roomName;
 ui.oneToOne.href = `/one-to-one.html?room=${roomName}-1to1`;
 ui.nameInput.value = localStorage.getItem('tsunagu:name') ?? '';
-
-function showMessage(text: string | null): void {
-  ui.message.hidden = text === null;
-  ui.message.textContent = text ?? '';
-}
+listShortcuts(ui.shortcutList);
 
 function render(): void {
+  document.body.classList.toggle('in-call', joined);
   ui.lobby.hidden = joined;
   ui.call.hidden = !joined;
-  const people = room.participants.size + (joined ? 1 : 0);
-  ui.status.textContent = joined
-    ? `${people} in the call · ${room.client.state}`
-    : room.client.state === 'connected'
-      ? ''
-      : room.client.state;
-  const audio = localStream?.getAudioTracks()[0];
-  const video = localStream?.getVideoTracks()[0];
-  ui.mic.disabled = !audio;
-  ui.camera.disabled = !video;
-  ui.mic.textContent = audio && !audio.enabled ? 'Unmute' : 'Mute';
-  ui.mic.setAttribute('aria-pressed', String(!!audio && !audio.enabled));
-  ui.camera.textContent = video && !video.enabled ? 'Camera on' : 'Camera off';
-  ui.camera.setAttribute('aria-pressed', String(!!video && !video.enabled));
-  ui.screen.textContent = screenStream ? 'Stop sharing' : 'Share screen';
-  ui.screen.setAttribute('aria-pressed', String(screenStream !== null));
-}
-
-function nameOf(participant: Participant): string {
-  return participant.name ?? `Guest ${participant.id.slice(0, 4)}`;
-}
-
-function renderParticipant(participant: Participant): void {
-  const state = remote.get(participant.id);
-  if (!state) return;
-  for (const [streamId, stream] of state.streams) {
-    const key = `${participant.id}:${streamId}`;
-    const isScreen = streamId === state.screen;
-    tiles.upsert(key, {
-      label: isScreen ? `${nameOf(participant)} (screen)` : nameOf(participant),
-      stream,
-      owner: participant.id,
-    });
-    tiles.setCameraOff(key, !isScreen && !state.camera);
-  }
+  const count = room.participants.size + 1;
+  const state = room.client.state;
+  ui.status.textContent = state === 'connected' ? '' : state;
+  ui.callStatus.textContent = `${count} in the call`;
+  ui.banner.hidden = !(joined && state === 'reconnecting');
+  const audio = media.track('audio');
+  const video = media.track('video');
+  const muted = !!audio && !audio.enabled;
+  const cameraOff = !video || !video.enabled;
+  for (const button of [ui.mic, ui.previewMic]) setToggle(button, muted, muted ? 'Unmute (M)' : 'Mute (M)', !audio);
+  for (const button of [ui.camera, ui.previewCamera])
+    setToggle(button, !!video && cameraOff, cameraOff ? 'Start video (V)' : 'Stop video (V)', !video);
+  setToggle(ui.screen, screenStream !== null, screenStream ? 'Stop sharing (S)' : 'Share your screen (S)');
+  ui.fullscreen.hidden = !document.fullscreenEnabled; // iPhone Safari has no full screen for pages
+  setToggle(
+    ui.fullscreen,
+    !!document.fullscreenElement,
+    document.fullscreenElement ? 'Exit full screen (F)' : 'Full screen (F)',
+  );
+  ui.previewState.hidden = !!video && !cameraOff;
+  ui.previewState.textContent = media.problem ?? (media.stream ? 'Your camera is off' : ui.previewState.textContent);
+  tiles.setMuted('self', muted);
+  tiles.setCameraOff('self', cameraOff);
 }
 
 function myState(): AppMessage {
   return {
     kind: 'state',
-    camera: localStream?.getVideoTracks()[0]?.enabled ?? false,
-    mic: localStream?.getAudioTracks()[0]?.enabled ?? false,
+    camera: media.track('video')?.enabled ?? false,
+    mic: media.track('audio')?.enabled ?? false,
     screen: screenStream?.id ?? null,
   };
 }
 
-function addChatLine(who: string, text: string): void {
-  const item = document.createElement('li');
-  const name = document.createElement('b');
-  name.textContent = who;
-  item.append(name, text);
-  ui.chatLog.append(item);
-  item.scrollIntoView({ block: 'nearest' });
-}
-
-/** Entries the debug view keeps: a long call would otherwise grow the page without bound. */
-const DEBUG_LOG_MAX = 500;
-
-function logSignal(direction: 'sent' | 'received', peer: string, data: unknown): void {
-  // A peer may send anything at all: what is not an SDK payload is shown as such, never read.
-  if (!isSignalPayload(data)) {
-    console.warn(`tsunagu: malformed signal from ${peer.slice(0, 6)} ignored`);
-    return;
+/**
+ * Our own mic's energy as WebRTC counts it on its way out (the sender's media-source stats): any
+ * one call will do; alone in the room there is no one to show it to.
+ */
+function ownEnergy(): Promise<RTCStatsReport> | null {
+  const track = media.track('audio');
+  for (const participant of room.participants.values()) {
+    const sender = participant.pc.getSenders().find((s) => s.track === track);
+    if (track && sender) return sender.getStats();
   }
-  const item = document.createElement('li');
-  item.className = direction;
-  const body =
-    'description' in data
-      ? `${String(data.description.type)}\n${String(data.description.sdp ?? '')}`
-      : `candidates\n${data.candidates.map((c) => String((c as { candidate?: unknown } | null)?.candidate)).join('\n')}`;
-  item.textContent = `${direction === 'sent' ? 'to' : 'from'} ${peer.slice(0, 6)}: ${body}`;
-  ui.debugLog.append(item);
-  while (ui.debugLog.children.length > DEBUG_LOG_MAX) ui.debugLog.firstElementChild?.remove();
-  ui.debugCount.textContent = String(ui.debugLog.children.length);
+  return null;
 }
 
 async function pollStats(): Promise<void> {
-  for (const [id, s] of await room.getStats()) {
-    const rtt = s.rttMs === null ? '–' : `${Math.round(s.rttMs)} ms`;
-    const loss = s.packetLoss === null ? '–' : `${(s.packetLoss * 100).toFixed(1)} %`;
-    const kbps = s.inboundKbps === null ? '–' : `${Math.round(s.inboundKbps)} kbit/s`;
-    tiles.setQuality(id, s.quality, `${s.quality}: RTT ${rtt}, loss ${loss}, receiving ${kbps}`);
-  }
+  for (const [id, stats] of await room.getStats()) tiles.setQuality(id, stats.quality, describeStats(stats));
+}
+
+/** The lobby's preview: the camera as others will see it, and a level meter for the microphone. */
+async function startPreview(): Promise<void> {
+  const stream = await media.start();
+  ui.preview.srcObject = stream;
+  if (stream) meter.watch(stream);
+  else if (media.problem) showMessage(media.problem);
+  await fillDevices();
+  render();
+}
+
+function fillDevices(): Promise<unknown> {
+  return Promise.all([
+    listDevices(ui.cameraSelects, 'videoinput', media.track('video')?.getSettings().deviceId),
+    listDevices(ui.micSelects, 'audioinput', media.track('audio')?.getSettings().deviceId),
+  ]);
 }
 
 async function join(event: SubmitEvent): Promise<void> {
   event.preventDefault();
+  meter.resume();
   const name = ui.nameInput.value.trim();
   localStorage.setItem('tsunagu:name', name);
   ui.joinButton.disabled = true;
   showMessage(null);
+  // Refused at first (or not answered yet): ask once more; without it, join to watch and chat.
+  const stream = media.stream ?? (await media.start());
+  if (!stream && media.problem) showMessage(media.problem);
   try {
-    if (!localStream) {
-      try {
-        localStream = await getCamera();
-      } catch (err) {
-        showMessage(describeMediaError(err));
-      }
-    }
     await room.join(roomName, { name: name || undefined });
   } catch (err) {
     ui.joinButton.disabled = false;
-    for (const track of localStream?.getTracks() ?? []) track.stop();
-    localStream = null;
     if (err instanceof SignalingError && err.code === 'room-full') {
       showMessage('This room is full: a call holds at most 8 people. Try again later, or start a new room.');
     } else {
@@ -180,37 +140,37 @@ async function join(event: SubmitEvent): Promise<void> {
     return;
   }
   joined = true;
+  announce = true;
   ui.joinButton.disabled = false;
-  if (localStream) {
-    for (const track of localStream.getTracks()) room.publish(track, localStream);
-    await Promise.all([
-      listDevices(ui.cameraSelect, 'videoinput', localStream.getVideoTracks()[0]?.getSettings().deviceId),
-      listDevices(ui.micSelect, 'audioinput', localStream.getAudioTracks()[0]?.getSettings().deviceId),
-    ]);
-  }
-  tiles.upsert('self', { label: `${name || 'You'} (you)`, stream: localStream, local: true, owner: 'self' });
+  if (stream) for (const track of stream.getTracks()) room.publish(track, stream);
+  meter.stop();
+  ui.preview.srcObject = null;
+  tiles.upsert('self', { label: `${name || 'You'} (you)`, stream, local: true, owner: 'self' });
+  levels.watch('self', ownEnergy, () => media.track('audio')?.enabled ?? false);
   statsTimer = setInterval(() => void pollStats().catch(() => {}), 2000);
   render();
 }
 
 async function leave(): Promise<void> {
+  announce = false;
   clearInterval(statsTimer);
   joined = false;
-  for (const track of [...(localStream?.getTracks() ?? []), ...(screenStream?.getTracks() ?? [])]) track.stop();
-  localStream = null;
+  for (const track of screenStream?.getTracks() ?? []) track.stop();
   screenStream = null;
+  levels.clear();
+  media.stop();
   tiles.clear();
-  remote.clear();
+  people.clear();
+  chat.clear();
   await room.leave().catch(() => {});
   for (const track of [...room.localTracks.keys()]) room.unpublish(track);
+  if (document.fullscreenElement) await document.exitFullscreen().catch(() => {});
+  ui.previewState.textContent = 'You left the call. Join again whenever you like.';
   render();
 }
 
 function toggle(kind: 'audio' | 'video'): void {
-  const track = kind === 'audio' ? localStream?.getAudioTracks()[0] : localStream?.getVideoTracks()[0];
-  if (!track) return;
-  track.enabled = !track.enabled;
-  if (kind === 'video') tiles.setCameraOff('self', !track.enabled);
+  media.toggle(kind);
   room.send(myState());
   render();
 }
@@ -234,89 +194,96 @@ async function toggleScreen(): Promise<void> {
     const [track] = screenStream.getVideoTracks();
     track.onended = () => void (screenStream && toggleScreen());
     room.publish(track, screenStream);
-    tiles.upsert('self:screen', { label: 'Your screen', stream: screenStream, local: true, owner: 'self' });
+    tiles.upsert('self:screen', {
+      label: 'Your screen',
+      stream: screenStream,
+      local: true,
+      screen: true,
+      owner: 'self',
+    });
   }
   room.send(myState());
   render();
 }
 
 async function switchDevice(kind: 'video' | 'audio', deviceId: string): Promise<void> {
-  const old = kind === 'video' ? localStream?.getVideoTracks()[0] : localStream?.getAudioTracks()[0];
-  if (!old || !localStream) return;
-  const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
-  const [next] = kind === 'video' ? fresh.getVideoTracks() : fresh.getAudioTracks();
-  next.enabled = old.enabled;
-  await room.replaceTrack(old, next); // also swaps it inside localStream
-  old.stop();
-  tiles.upsert('self', {
-    label: `${ui.nameInput.value.trim() || 'You'} (you)`,
-    stream: localStream,
-    local: true,
-    owner: 'self',
-  });
+  await media.switchDevice(kind, deviceId, joined ? (old, next) => room.replaceTrack(old, next) : undefined);
+  for (const select of kind === 'video' ? ui.cameraSelects : ui.micSelects) select.value = deviceId;
+  if (!joined) meter.watch(media.stream);
+  render();
+}
+
+async function toggleFullscreen(): Promise<void> {
+  if (document.fullscreenElement) await document.exitFullscreen();
+  else await document.documentElement.requestFullscreen();
+}
+
+/**
+ * What a button (its data-action) or a shortcut does; false when it means nothing here (in the
+ * lobby, most do not).
+ */
+function run(action: Action, button?: HTMLElement): boolean {
+  if (action === 'mic') toggle('audio');
+  else if (action === 'camera') toggle('video');
+  else if (action === 'help') ui.help.showModal();
+  else if (action === 'dismiss') showMessage(null);
+  else if (action === 'copy-link') void copyLink(button ?? ui.copyLinks[0]);
+  else if (!joined) return false;
+  else if (action === 'screen') void toggleScreen();
+  else if (action === 'chat') chat.setOpen(!chat.open);
+  else if (action === 'chat-close') chat.setOpen(false);
+  else if (action === 'fullscreen') void toggleFullscreen().catch(() => {});
+  else if (action === 'devices') ui.settings.showModal();
+  else if (action === 'leave') void leave();
+  else if (action === 'pin') tiles.pin(tiles.pinned ? null : (tiles.focused() ?? lastSpeaker));
+  return true;
 }
 
 room.on('participant-joined', (participant) => {
-  remote.set(participant.id, { streams: new Map(), camera: true, screen: null });
+  people.joined(participant);
   participant.send(myState());
+  if (announce) toast(ui.toasts, `${nameOf(participant)} joined`);
   render();
 });
 room.on('participant-left', (participant) => {
-  remote.delete(participant.id);
-  tiles.removeOwner(participant.id);
+  people.left(participant);
+  if (announce) toast(ui.toasts, `${nameOf(participant)} left`);
   render();
 });
 room.on('participant-reconnecting', (participant) => tiles.setReconnecting(participant.id, true));
 room.on('participant-resumed', (participant) => tiles.setReconnecting(participant.id, false));
-room.on('track', (participant, _track, stream) => {
-  remote.get(participant.id)?.streams.set(stream.id, stream);
-  renderParticipant(participant);
-});
-room.on('track-removed', (participant, _track, stream) => {
-  if (stream.getTracks().length > 0) return;
-  remote.get(participant.id)?.streams.delete(stream.id);
-  tiles.remove(`${participant.id}:${stream.id}`);
-});
-room.on('data', (participant, data) => {
-  const message = data as AppMessage;
-  if (message.kind === 'chat' && typeof message.text === 'string') addChatLine(nameOf(participant), message.text);
-  if (message.kind === 'state') {
-    const state = remote.get(participant.id);
-    if (!state) return;
-    state.camera = message.camera;
-    if (state.screen && state.screen !== message.screen) {
-      state.streams.delete(state.screen);
-      tiles.remove(`${participant.id}:${state.screen}`);
-    }
-    state.screen = message.screen;
-    renderParticipant(participant);
-  }
-});
-room.on('connection-state', render);
-room.on('signal-log', ({ direction, peer, data }) => logSignal(direction, peer, data));
+room.on('track', (participant, _track, stream) => people.track(participant, stream));
+room.on('track-removed', (participant, _track, stream) => people.trackRemoved(participant, stream));
+room.on('data', (participant, data) => people.data(participant, data));
+room.on('signal-log', ({ direction, peer, data }) => logSignal(ui.debugLog, ui.debugCount, direction, peer, data));
 room.client.on('connection-state', render);
 
 ui.joinForm.onsubmit = (event) => void join(event);
-ui.leave.onclick = () => void leave();
-ui.mic.onclick = () => toggle('audio');
-ui.camera.onclick = () => toggle('video');
-ui.screen.onclick = () => void toggleScreen();
-ui.cameraSelect.onchange = () => void switchDevice('video', ui.cameraSelect.value);
-ui.micSelect.onchange = () => void switchDevice('audio', ui.micSelect.value);
-ui.copyLink.onclick = async () => {
-  await navigator.clipboard.writeText(location.href).catch(() => {});
-  ui.copyLink.textContent = 'Copied';
-  setTimeout(() => (ui.copyLink.textContent = 'Copy link'), 1500);
-};
+document.addEventListener('click', (event) => {
+  const button = (event.target as Element).closest<HTMLElement>('[data-action]');
+  if (button) run(button.dataset.action as Action, button);
+});
+for (const select of ui.cameraSelects) select.onchange = () => void switchDevice('video', select.value);
+for (const select of ui.micSelects) select.onchange = () => void switchDevice('audio', select.value);
 ui.chatForm.onsubmit = (event) => {
   event.preventDefault();
   const text = ui.chatInput.value.trim();
   if (!text) return;
   room.send({ kind: 'chat', text } satisfies AppMessage);
-  addChatLine('You', text);
+  chat.add('You', text, true);
   ui.chatInput.value = '';
 };
+document.addEventListener('fullscreenchange', render);
+// Browsers let audio run only after a click or key press; the level meters need it running.
+for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, () => meter.resume());
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || document.querySelector('dialog[open]')) return;
+  if (chat.open) chat.setOpen(false);
+  else if (tiles.pinned) tiles.pin(null);
+});
+bindShortcuts(run);
 render();
+void startPreview();
 
 declare global {
   interface Window {
@@ -332,7 +299,7 @@ declare global {
 window.tsunaguApp = {
   room,
   get localStream() {
-    return localStream;
+    return media.stream;
   },
   get screenStream() {
     return screenStream;

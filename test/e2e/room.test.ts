@@ -216,6 +216,7 @@ describe('a mesh call in Chromium', () => {
         );
       }
 
+      await pages[1].click('#chat-toggle'); // the chat is a panel, closed until asked for
       await pages[1].fill('#chat-input', 'こんにちは, everyone');
       await pages[1].click('#chat-form button');
       for (const page of [pages[0], pages[2]]) {

@@ -14,7 +14,8 @@ const coturn = await startCoturn('coturn-shared-secret');
 const browser = await launchBrowser();
 
 async function relayPage(baseUrl: string, room: string, name: string): Promise<Page> {
-  const page = await (await mediaContext(browser, baseUrl)).newPage();
+  // Small: the app's grid fills the window, and a big window is only more video to paint.
+  const page = await (await mediaContext(browser, baseUrl, { width: 480, height: 360 })).newPage();
   await page.goto(`${baseUrl}/?room=${room}&relay`);
   await page.fill('#name-input', name);
   return page;

@@ -2,8 +2,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { mediaContext } from './browser.js';
 
+/**
+ * Opens the app in a fresh context, camera and mic allowed, name filled in. Small (480×360): these
+ * pages test the call, not its looks, and the grid's tiles fill the window — four pages at
+ * 1280×720 would spend this small machine's cores painting video.
+ */
 export async function openApp(browser: Browser, baseUrl: string, room: string, name: string): Promise<Page> {
-  const context = await mediaContext(browser, baseUrl);
+  const context = await mediaContext(browser, baseUrl, { width: 480, height: 360 });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
   await page.goto(`${baseUrl}/?room=${room}`);

@@ -22,16 +22,23 @@ export function describeMediaError(err: unknown): string {
   return `Could not start the camera: ${(err as Error).message}`;
 }
 
-/** Fills a <select> with the devices of one kind, keeping `current` selected. */
-export async function listDevices(select: HTMLSelectElement, kind: MediaDeviceKind, current?: string): Promise<void> {
-  const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === kind);
-  select.replaceChildren(
-    ...devices.map((d, i) => {
-      const option = document.createElement('option');
-      option.value = d.deviceId;
-      option.textContent = d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`;
-      option.selected = d.deviceId === current;
-      return option;
-    }),
-  );
+/** Fills <select>s (the lobby's and the call's) with the devices of one kind, keeping `current` selected. */
+export async function listDevices(
+  selects: Iterable<HTMLSelectElement>,
+  kind: MediaDeviceKind,
+  current?: string,
+): Promise<void> {
+  const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === kind && d.deviceId);
+  for (const select of selects) {
+    select.disabled = devices.length === 0;
+    select.replaceChildren(
+      ...devices.map((d, i) => {
+        const option = document.createElement('option');
+        option.value = d.deviceId;
+        option.textContent = d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`;
+        option.selected = d.deviceId === current;
+        return option;
+      }),
+    );
+  }
 }
