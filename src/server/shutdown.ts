@@ -16,14 +16,16 @@ export async function drain(edges: Drainable[], core: Core, graceMs: number, log
   const clients = edges.reduce((n, e) => n + e.size, 0);
   log.info({ clients, graceMs }, 'draining');
   core.broadcastLocal({ event: 'server-shutdown', data: { graceMs } });
-  if (clients === 0) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const over = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      log.warn({ clients: edges.reduce((n, e) => n + e.size, 0) }, 'grace period over; closing the rest');
+      log.warn({ clients: edges.reduce((n, e) => n + e.size, 0), sessions: core.sessions.size }, 'grace period over');
       resolve();
     }, graceMs);
   });
-  await Promise.race([Promise.all(edges.map((e) => e.drained())), over]);
+  const gone = Promise.all(edges.map((e) => e.drained()));
+  // In a cluster, a client that moved comes back through another node, which takes its session
+  // over from here: this node stays until every session has been taken (or has ended).
+  await Promise.race([core.cluster ? gone.then(() => core.settled()) : gone, over]);
   clearTimeout(timer);
 }

@@ -241,7 +241,26 @@ export class Core {
     session.ended = true;
     session.clear();
     this.sessions.delete(session.id);
+    this.#noteGone();
     link?.close(reason);
+  }
+
+  #whenEmpty: Array<() => void> = [];
+
+  /**
+   * Resolves once this node holds no session at all, connected or away: a draining node waits for
+   * this (bounded by its grace), so the away sessions of its clients can still be handed over to
+   * the node each comes back through — a node that exited as soon as its links closed would leave
+   * them nothing to resume.
+   */
+  settled(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenEmpty.push(resolve));
+  }
+
+  #noteGone(): void {
+    if (this.sessions.size > 0 || this.#whenEmpty.length === 0) return;
+    for (const resolve of this.#whenEmpty.splice(0)) resolve();
   }
 
   /**
@@ -871,6 +890,7 @@ export class Core {
     if (session.awayTimer) clearTimeout(session.awayTimer);
     this.#bySecret.delete(f.secret);
     this.sessions.delete(session.id);
+    this.#noteGone();
     if (session.room !== null) {
       this.#exit(session, session.room);
       this.#views
