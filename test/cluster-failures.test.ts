@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { SignalingClient } from '../src/client/index.js';
+import { SignalingClient } from '../packages/client/src/index.js';
 import type { JoinResult, PeerInfo, SignalEvent } from '../src/protocol/index.js';
 import { connect, joined, next, request } from './helpers/clients.js';
 import { startNginx, startNode, startRedis, type Node } from './helpers/processes.js';

@@ -2,7 +2,7 @@
  * The video-call app: a mesh call for up to 8 people on the SDK's `Room` — grid, mute, camera,
  * screen share, device choice, chat, per-tile connection quality, and the SDP/ICE debug view.
  */
-import { Room, SignalingClient, SignalingError, type Participant } from '../src/client/index.js';
+import { Room, SignalingClient, SignalingError, type Participant } from '../packages/client/src/index.js';
 import { describeMediaError, getCamera, listDevices } from './app/media.js';
 import { roomFromUrl } from './app/room-url.js';
 import { Tiles } from './app/tiles.js';
@@ -236,7 +236,10 @@ async function switchDevice(kind: 'video' | 'audio', deviceId: string): Promise<
   const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
   const [next] = kind === 'video' ? fresh.getVideoTracks() : fresh.getAudioTracks();
   next.enabled = old.enabled;
-  await room.replaceTrack(old, next); // also swaps it inside localStream
+  await room.replaceTrack(old, next);
+  // The SDK leaves our stream alone: the preview shows what is sent once we swap it here too.
+  localStream.removeTrack(old);
+  localStream.addTrack(next);
   old.stop();
   tiles.upsert('self', {
     label: `${ui.nameInput.value.trim() || 'You'} (you)`,

@@ -1,5 +1,5 @@
 /** The video grid: one tile per stream (a participant's camera, their screen, and our own). */
-import type { Quality } from '../../src/client/index.js';
+import type { Quality } from '../../packages/client/src/index.js';
 
 export interface TileInfo {
   label: string;
