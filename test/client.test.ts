@@ -40,10 +40,10 @@ const TRANSPORTS = [
   {
     name: 'socket.io',
     options: { transport: 'socket.io' } satisfies SignalingClientOptions,
-    cut: (c: SignalingClient) => (c.transport as SocketIoTransport).socket.io.engine.close(),
+    cut: (c: SignalingClient) => (c.transport as SocketIoTransport).socket!.io.engine.close(),
     written(c: SignalingClient): string[] {
       const frames: string[] = [];
-      (c.transport as SocketIoTransport).socket.io.engine.on(
+      (c.transport as SocketIoTransport).socket!.io.engine.on(
         'packet',
         ({ type, data }: { type: string; data?: unknown }) => {
           if (type === 'message') frames.push(String(data));
