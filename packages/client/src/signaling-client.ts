@@ -19,6 +19,7 @@ export type StateReason =
   | 'connect'
   | 'connected'
   | 'resumed'
+  | 'rejoined'
   | 'link-lost'
   | 'server-shutdown'
   | 'removed'
@@ -213,12 +214,18 @@ export class SignalingClient extends Emitter<SignalingClientEvents, SignalingCli
       this.#ticket = undefined;
       this.#outbox = this.#outbox.filter((p) => p.settle !== undefined);
     }
-    this.#setState('connected', resumed ? 'resumed' : 'connected');
-    // A new session on the server: the old peer id is gone, so join again under a new one, first.
+    // A new session on the server: the old peer id is gone, so join again under a new one, first;
+    // the client is `connected` again once it is back in its room, as the app knew it.
     if (!resumed && this.#joined !== null) {
       const { room, name } = this.#joined;
-      this.join(room, name).catch((err: SignalingError) => this.emit('error', err));
-    }
+      this.join(room, name).then(
+        () => this.#setState('connected', 'rejoined'),
+        (err: SignalingError) => {
+          this.emit('error', err);
+          if (this.#up) this.#setState('connected', 'connected');
+        },
+      );
+    } else this.#setState('connected', resumed ? 'resumed' : 'connected');
     for (const pending of this.#outbox.splice(0)) this.#write(pending);
   }
 

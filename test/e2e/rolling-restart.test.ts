@@ -1,0 +1,66 @@
+/**
+ * A rolling restart behind the documented nginx (docs/deploy/nginx.conf), as an operator does one:
+ * two nodes sharing Redis, each in turn SIGTERMed (it drains: `server-shutdown`, then refuses
+ * newcomers with `shutting-down`) and started again on its port. SDK clients on both nodes — two
+ * Chromium pages in a call, and Node clients in a room — all end connected, in the same call and
+ * room, media still decoded: none is left behind in `reconnecting`.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { SignalingClient } from '../../packages/client/src/index.js';
+import { connectedTo, framesFlowing, join, openApp, selfId } from '../helpers/app.js';
+import { E2E, launchBrowser } from '../helpers/browser.js';
+import { exited, startNginx, startNode, startRedis, type Node } from '../helpers/processes.js';
+import { NODE_WEBSOCKET, reaches } from '../helpers/sdk.js';
+
+const NODE_ARGS = ['--trust-proxy', '1', '--shutdown-grace', '10'];
+
+describe('a rolling restart behind nginx', () => {
+  it(
+    'each node in turn SIGTERMed and started again: every SDK client ends connected in the same call, frames still decoded',
+    E2E,
+    async () => {
+      const redis = await startRedis();
+      after(() => redis.stop());
+      const nodes: Node[] = [];
+      for (let i = 0; i < 2; i++) nodes.push(await startNode('--redis', redis.url, ...NODE_ARGS));
+      const lb = await startNginx(nodes.map((n) => n.port));
+
+      const browser = await launchBrowser();
+      const pages = [
+        await openApp(browser, lb.url, 'rolling', 'Aiko'),
+        await openApp(browser, lb.url, 'rolling', 'Ben'),
+      ];
+      const ids = [await join(pages[0]), await join(pages[1])];
+      await connectedTo(pages[0], [ids[1]]);
+      await connectedTo(pages[1], [ids[0]]);
+
+      // Enough Node clients that nginx's round robin puts some on each node.
+      const clients = Array.from({ length: 6 }, () => new SignalingClient(lb.url, { WebSocket: NODE_WEBSOCKET }));
+      after(() => clients.forEach((c) => c.close()));
+      for (const c of clients) await c.join('rolling-sdk');
+
+      for (const [i, node] of nodes.entries()) {
+        node.proc.kill('SIGTERM');
+        assert.equal(await exited(node.proc), 0, 'it drained and exited by itself');
+        nodes[i] = await startNode('--redis', redis.url, ...NODE_ARGS, '--port', String(node.port));
+        for (const c of clients) assert.equal(await reaches(c, 'connected', 30_000), c.reason);
+      }
+
+      // The Node clients: all connected, all still in one room (an acked signal to each other one).
+      for (const c of clients) assert.equal(c.state, 'connected');
+      for (const other of clients.slice(1)) await clients[0].signal(other.id!, 'still with us?');
+
+      // The call: both pages connected to each other (under new ids if a session could not
+      // resume), media flowing both ways.
+      const now = [(await selfId(pages[0]))!, (await selfId(pages[1]))!];
+      await connectedTo(pages[0], [now[1]]);
+      await connectedTo(pages[1], [now[0]]);
+      await framesFlowing(pages[0], now[1]);
+      await framesFlowing(pages[1], now[0]);
+      for (const page of pages)
+        assert.equal(await page.evaluate(() => window.tsunaguApp.room.client.state), 'connected');
+      await Promise.all(pages.map((p) => p.context().close()));
+    },
+  );
+});
