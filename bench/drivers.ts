@@ -3,10 +3,12 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 
 /**
- * `tsunagu-peerjs` is tsunagu's PeerJS endpoint, driven exactly as PeerJS server is;
+ * `tsunagu` is protocol v1 over socket.io, `tsunagu-v1` the same over the native WebSocket edge
+ * (`/v1`); `tsunagu-peerjs` is tsunagu's PeerJS endpoint, driven exactly as PeerJS server is;
  * `tsunagu-noresume` is tsunagu with `--resume-window 0` (no connection-state recovery).
  */
-export type ServerKind = 'floor' | 'classic' | 'tsunagu' | 'peerjs' | 'tsunagu-peerjs' | 'tsunagu-noresume';
+export type ServerKind =
+  'floor' | 'classic' | 'tsunagu' | 'tsunagu-v1' | 'peerjs' | 'tsunagu-peerjs' | 'tsunagu-noresume';
 
 /** The server program each kind runs (bench/servers/<name>.ts), and its environment. */
 export const serverProgram = (kind: ServerKind) => (kind.startsWith('tsunagu') ? 'tsunagu' : kind);
@@ -78,6 +80,7 @@ export async function connectPeer(
       close: () => ws.close(),
     };
   }
+  if (kind === 'tsunagu-v1') return connectV1(port, room, join);
   const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
   const onClose = (fn: () => void) => socket.on('disconnect', fn);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
@@ -108,12 +111,46 @@ export async function connectPeer(
   };
 }
 
+/** A protocol-v1 client on `/v1`, as the SDK speaks it: a frame per event, the join acked. */
+async function connectV1(port: number, room: string, join: boolean): Promise<Endpoint> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1`, { perMessageDeflate: false });
+  const id = await new Promise<string>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('close', (code, reason) => reject(new Error(`v1: closed ${code} ${String(reason)}`)));
+    ws.once('message', (raw) => resolve((JSON.parse(raw.toString()) as { data: { id: string } }).data.id));
+  });
+  let joinedIn: number | undefined;
+  if (join) {
+    const start = performance.now();
+    ws.send(JSON.stringify({ event: 'join', data: { room }, ack: 1 }));
+    const result = await new Promise<{ ok: boolean }>((resolve) =>
+      ws.once('message', (raw) => resolve((JSON.parse(raw.toString()) as { data: { ok: boolean } }).data)),
+    );
+    if (!result.ok) throw new Error(`join: ${JSON.stringify(result)}`);
+    joinedIn = performance.now() - start;
+  }
+  return {
+    id,
+    joinedIn,
+    send: (to, data) => ws.send(JSON.stringify({ event: 'signal', data: { to, data } })),
+    onMessage: (fn) =>
+      ws.on('message', (raw) => {
+        const frame = JSON.parse(raw.toString()) as { event?: string; data: { from: string; data: unknown } };
+        if (frame.event === 'signal') fn(frame.data.from, frame.data.data);
+      }),
+    onClose: (fn) => ws.on('close', fn),
+    close: () => ws.close(),
+  };
+}
+
 /** The bytes of the frame `kind`'s client sends to carry `data` to `to` (what call-setup measures). */
 export function frameBytes(kind: ServerKind, to: string, data: unknown): number {
   const frame =
     kind === 'peerjs' || kind === 'tsunagu-peerjs'
       ? JSON.stringify({ type: 'CANDIDATE', dst: to, payload: data })
-      : `42${JSON.stringify(['signal', { to, data }])}`;
+      : kind === 'tsunagu-v1'
+        ? JSON.stringify({ event: 'signal', data: { to, data } })
+        : `42${JSON.stringify(['signal', { to, data }])}`;
   return Buffer.byteLength(frame);
 }
 

@@ -32,7 +32,7 @@ const { positionals, values } = parseArgs({
   },
 });
 
-const SERVERS: ServerKind[] = ['floor', 'peerjs', 'classic', 'tsunagu', 'tsunagu-peerjs'];
+const SERVERS: ServerKind[] = ['floor', 'peerjs', 'classic', 'tsunagu', 'tsunagu-v1', 'tsunagu-peerjs'];
 
 interface Scenario {
   /** Servers or variants compared; the first is the baseline of the ratios. */
@@ -67,7 +67,10 @@ const scenarios: Record<string, Scenario> = {
     run: (s) => joinStorm(s as ServerKind),
   },
   'cross-node': {
-    subjects: ['single-node', 'same-node', 'cross-node', 'same-node-noresume', 'cross-node-noresume'],
+    subjects: [
+      ...['single-node', 'same-node', 'cross-node', 'same-node-noresume', 'cross-node-noresume'],
+      ...['single-node-v1', 'same-node-v1', 'cross-node-v1'],
+    ],
     metrics: ['p50_us', 'p99_us'],
     run: crossNode,
   },
@@ -91,7 +94,7 @@ const scenarios: Record<string, Scenario> = {
     run: (s) => callSetup(s, Number(values.calls)),
   },
   'call-rate': {
-    subjects: ['peerjs', 'tsunagu', 'tsunagu-peerjs', 'tsunagu-noresume'],
+    subjects: ['peerjs', 'tsunagu', 'tsunagu-v1', 'tsunagu-peerjs', 'tsunagu-noresume'],
     metrics: ['setups_per_s', 'setups_per_core_s', 'msgs_per_setup', 'server_cpu'],
     run: (s) => callRate(s as ServerKind),
   },

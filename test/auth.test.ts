@@ -11,8 +11,7 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { exportSPKI, generateKeyPair } from 'jose';
 import { io } from 'socket.io-client';
-import type { Client } from './helpers/clients.js';
-import { joined, request } from './helpers/clients.js';
+import { EDGES, joined, request, v1Client, type Client, type Edge } from './helpers/clients.js';
 import { startServer } from './helpers/server.js';
 import { SECRET, sign } from './helpers/tokens.js';
 
@@ -20,103 +19,124 @@ const server = await startServer({ auth: 'token', tokenSecret: SECRET });
 const sockets: Client[] = [];
 after(() => sockets.forEach((s) => s.disconnect()));
 
-/** Connects with `token`; resolves with the client, or with the refusal's code. */
+/**
+ * Connects with `token` over `edge` (socket.io: in `auth` or `?token=`; /v1: as a subprotocol or
+ * `?token=`); resolves with the client, or with the refusal's code.
+ */
 function connectWith(
   url: string,
   token: unknown,
   via: 'auth' | 'query' = 'auth',
+  edge: Edge = 'socket.io',
 ): Promise<Client | { refused: string }> {
-  const client: Client = io(url, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    ...(via === 'auth' ? { auth: token === undefined ? {} : { token } } : { query: { token: token as string } }),
-  });
+  const client: Client =
+    edge === 'v1'
+      ? v1Client(url, {
+          reconnection: false,
+          ...(token === undefined ? {} : { token: String(token), tokenAs: via === 'auth' ? 'protocol' : 'query' }),
+        })
+      : io(url, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnection: false,
+          ...(via === 'auth' ? { auth: token === undefined ? {} : { token } } : { query: { token: token as string } }),
+        });
   sockets.push(client);
-  return new Promise((resolve) => {
+  const connected = new Promise<Client | { refused: string }>((resolve) => {
     client.once('connect', () => resolve(client));
     client.once('connect_error', (err: Error & { data?: { code: string } }) =>
       resolve({ refused: err.data?.code ?? err.message }),
     );
   });
+  if (edge === 'v1') client.connect();
+  return connected;
 }
 
-async function refusedWith(token: unknown): Promise<string> {
-  const result = await connectWith(server.url, token);
+async function refusedWith(token: unknown, edge: Edge): Promise<string> {
+  const result = await connectWith(server.url, token, 'auth', edge);
   assert.ok('refused' in result, 'the connection was admitted');
   return result.refused;
 }
 
-describe('token auth: refused', () => {
-  it('without a token', async () => assert.equal(await refusedWith(undefined), 'unauthorized'));
-  it('with an empty or non-string token', async () => {
-    assert.equal(await refusedWith(''), 'unauthorized');
-    assert.equal(await refusedWith(42), 'unauthorized');
-  });
-  it('with a malformed token', async () => assert.equal(await refusedWith('not.a.jwt'), 'unauthorized'));
-  it('with an expired token', async () => {
-    assert.equal(await refusedWith(await sign({ sub: 'a', room: 'r', exp: -60 })), 'unauthorized');
-  });
-  it('with a token not valid yet (nbf in the future)', async () => {
-    assert.equal(await refusedWith(await sign({ sub: 'a', room: 'r', nbf: 600 })), 'unauthorized');
-  });
-  it('with a token signed by another secret', async () => {
-    const forged = await sign(
-      { sub: 'a', room: 'r' },
-      new TextEncoder().encode('another-secret-0123456789abcdefghijkl'),
-    );
-    assert.equal(await refusedWith(forged), 'unauthorized');
-  });
-  it('with an unsigned token (alg none)', async () => {
-    const body = Buffer.from(JSON.stringify({ sub: 'a', room: 'r', exp: 9999999999 })).toString('base64url');
-    assert.equal(await refusedWith(`eyJhbGciOiJub25lIn0.${body}.`), 'unauthorized');
-  });
-  it('with a token missing sub or room', async () => {
-    assert.equal(await refusedWith(await sign({ room: 'r' })), 'unauthorized');
-    assert.equal(await refusedWith(await sign({ sub: 'a' })), 'unauthorized');
-  });
-});
+for (const edge of EDGES) {
+  describe(`over ${edge}`, () => {
+    describe('token auth: refused', () => {
+      it('without a token', async () => assert.equal(await refusedWith(undefined, edge), 'unauthorized'));
+      it('with an empty or non-string token', async () => {
+        assert.equal(await refusedWith('', edge), 'unauthorized');
+        assert.equal(await refusedWith(42, edge), 'unauthorized');
+      });
+      it('with a malformed token', async () => assert.equal(await refusedWith('not.a.jwt', edge), 'unauthorized'));
+      it('with an expired token', async () => {
+        assert.equal(await refusedWith(await sign({ sub: 'a', room: 'r', exp: -60 }), edge), 'unauthorized');
+      });
+      it('with a token not valid yet (nbf in the future)', async () => {
+        assert.equal(await refusedWith(await sign({ sub: 'a', room: 'r', nbf: 600 }), edge), 'unauthorized');
+      });
+      it('with a token signed by another secret', async () => {
+        const forged = await sign(
+          { sub: 'a', room: 'r' },
+          new TextEncoder().encode('another-secret-0123456789abcdefghijkl'),
+        );
+        assert.equal(await refusedWith(forged, edge), 'unauthorized');
+      });
+      it('with an unsigned token (alg none)', async () => {
+        const body = Buffer.from(JSON.stringify({ sub: 'a', room: 'r', exp: 9999999999 })).toString('base64url');
+        assert.equal(await refusedWith(`eyJhbGciOiJub25lIn0.${body}.`, edge), 'unauthorized');
+      });
+      it('with a token missing sub or room', async () => {
+        assert.equal(await refusedWith(await sign({ room: 'r' }), edge), 'unauthorized');
+        assert.equal(await refusedWith(await sign({ sub: 'a' }), edge), 'unauthorized');
+      });
+    });
 
-describe('token auth: admitted', () => {
-  it('a good token joins its room, named by the token; another room is forbidden', async () => {
-    const client = await connectWith(server.url, await sign({ sub: 'aiko', room: 'standup' }));
-    assert.ok(!('refused' in client));
-    const result = await joined(client, 'standup', 'Someone Else');
-    assert.equal(result.self.name, 'aiko');
-    const other = await request(client, 'join', { room: 'standup2' });
-    assert.equal(!other.ok && other.error.code, 'forbidden');
-  });
+    describe('token auth: admitted', () => {
+      it('a good token joins its room, named by the token; another room is forbidden', async () => {
+        const client = await connectWith(server.url, await sign({ sub: 'aiko', room: 'standup' }), 'auth', edge);
+        assert.ok(!('refused' in client));
+        const result = await joined(client, 'standup', 'Someone Else');
+        assert.equal(result.self.name, 'aiko');
+        const other = await request(client, 'join', { room: 'standup2' });
+        assert.equal(!other.ok && other.error.code, 'forbidden');
+      });
 
-  it('the name claim names the peer', async () => {
-    const client = await connectWith(server.url, await sign({ sub: 'u-1', room: 'named', name: 'Aiko Sato' }));
-    assert.ok(!('refused' in client));
-    assert.equal((await joined(client, 'named')).self.name, 'Aiko Sato');
-  });
+      it('the name claim names the peer', async () => {
+        const client = await connectWith(
+          server.url,
+          await sign({ sub: 'u-1', room: 'named', name: 'Aiko Sato' }),
+          'auth',
+          edge,
+        );
+        assert.ok(!('refused' in client));
+        assert.equal((await joined(client, 'named')).self.name, 'Aiko Sato');
+      });
 
-  it('a prefix* room claim allows exactly the rooms that start with the prefix', async () => {
-    const client = await connectWith(server.url, await sign({ sub: 'ben', room: 'team-a.*' }));
-    assert.ok(!('refused' in client));
-    await joined(client, 'team-a.daily');
-    await joined(client, 'team-a.');
-    const outside = await request(client, 'join', { room: 'team-b.daily' });
-    assert.equal(!outside.ok && outside.error.code, 'forbidden');
-  });
+      it('a prefix* room claim allows exactly the rooms that start with the prefix', async () => {
+        const client = await connectWith(server.url, await sign({ sub: 'ben', room: 'team-a.*' }), 'auth', edge);
+        assert.ok(!('refused' in client));
+        await joined(client, 'team-a.daily');
+        await joined(client, 'team-a.');
+        const outside = await request(client, 'join', { room: 'team-b.daily' });
+        assert.equal(!outside.ok && outside.error.code, 'forbidden');
+      });
 
-  it('the token may come as ?token= for clients that cannot set auth', async () => {
-    const client = await connectWith(server.url, await sign({ sub: 'old', room: 'q' }), 'query');
-    assert.ok(!('refused' in client));
-  });
+      it('the token may come as ?token= for clients that cannot set auth', async () => {
+        const client = await connectWith(server.url, await sign({ sub: 'old', room: 'q' }), 'query', edge);
+        assert.ok(!('refused' in client));
+      });
 
-  it('GET /ice-servers takes the same token as a Bearer header, and refuses without one', async () => {
-    const token = await sign({ sub: 'aiko', room: 'r' });
-    const ok = await fetch(`${server.url}/ice-servers`, { headers: { authorization: `Bearer ${token}` } });
-    assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { iceServers: [] });
-    const refused = await fetch(`${server.url}/ice-servers`);
-    assert.equal(refused.status, 401);
-    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      it('GET /ice-servers takes the same token as a Bearer header, and refuses without one', async () => {
+        const token = await sign({ sub: 'aiko', room: 'r' });
+        const ok = await fetch(`${server.url}/ice-servers`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(ok.status, 200);
+        assert.deepEqual(await ok.json(), { iceServers: [] });
+        const refused = await fetch(`${server.url}/ice-servers`);
+        assert.equal(refused.status, 401);
+        assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      });
+    });
   });
-});
+}
 
 describe('token auth with a public key', () => {
   for (const alg of ['EdDSA', 'ES256']) {

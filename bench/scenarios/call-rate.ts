@@ -52,8 +52,8 @@ function measured(subject: ServerKind): {
   const result = JSON.parse(readFileSync(`bench/results/${latest}`, 'utf8')) as {
     runs: Record<string, Array<Record<string, number>>>;
   };
-  // The same client whatever the server's recovery setting.
-  const runs = result.runs[subject === 'tsunagu-noresume' ? 'tsunagu' : subject];
+  // The same client (the SDK's signals) whatever the server's recovery setting or edge.
+  const runs = result.runs[subject === 'tsunagu-noresume' || subject === 'tsunagu-v1' ? 'tsunagu' : subject];
   if (!runs) throw new Error(`${latest} has no ${subject} run`);
   const medianOr = (key: string, fallback: number) => {
     const values = runs.map((r) => r[key]).filter((v) => v !== undefined && v > 0);

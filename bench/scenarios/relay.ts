@@ -115,10 +115,12 @@ export async function startRedis(port: number) {
 
 /**
  * `single-node`: one tsunagu, no Redis, for reference. `same-node` / `cross-node`: two nodes sharing
- * Redis, the pair on one node or split; `-noresume`: the same with `--resume-window 0`.
+ * Redis, the pair on one node or split; `-noresume`: the same with `--resume-window 0`; `-v1`: the
+ * clients on the native WebSocket edge instead of socket.io.
  */
 export async function crossNode(variant: string): Promise<Record<string, number>> {
-  if (variant === 'single-node') return relayRtt('tsunagu');
+  const kind: ServerKind = variant.endsWith('-v1') ? 'tsunagu-v1' : 'tsunagu';
+  if (variant.startsWith('single-node')) return relayRtt(kind);
   const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
   const redis = await startRedis(redisPort);
   const env = {
@@ -131,7 +133,7 @@ export async function crossNode(variant: string): Promise<Record<string, number>
     const ports: [number, number] = variant.startsWith('cross-node')
       ? [nodes[0].port, nodes[1].port]
       : [nodes[0].port, nodes[0].port];
-    return await roundTrips('tsunagu', ports, 1_000);
+    return await roundTrips(kind, ports, 1_000);
   } finally {
     for (const node of nodes) await stopServer(node);
     await stopServer(redis);

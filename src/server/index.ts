@@ -1,4 +1,4 @@
-/** `createServer(options)`: one HTTP server carrying the web app, the HTTP API, socket.io and PeerJS, over one core. */
+/** `createServer(options)`: one HTTP server carrying the web app, the HTTP API, socket.io, `/v1` and PeerJS, over one core. */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createVerifier } from './auth.js';
@@ -7,6 +7,7 @@ import { Admission, parseTrustProxy } from './core/admission.js';
 import { Core } from './core/index.js';
 import { connectStore } from './core/redis.js';
 import { attachSocketIo } from './edges/socketio.js';
+import { attachWebSocket } from './edges/websocket.js';
 import { createHttpHandler, type Health } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface TsunaguServer {
   log: Logger;
   metrics: Metrics;
   health: Health;
+  /** Connections counted against the limits now, every edge's, from their transport's open to its close. */
+  readonly connections: number;
   /** Drains (see `shutdown.ts`) for at most `graceMs`, then closes. */
   shutdown(graceMs?: number): Promise<void>;
   /** Closes at once: every client is disconnected. */
@@ -60,7 +63,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   let handleHttp: ReturnType<typeof createHttpHandler> | undefined;
   const http = createHttpServer((req, res) => handleHttp!(req, res));
   const admission = new Admission(config, verify);
-  const counts = { socketio: () => socketio.size, peerjs: () => peerjs?.size ?? 0 };
+  const counts = { socketio: () => socketio.size, v1: () => websocket.size, peerjs: () => peerjs?.size ?? 0 };
   const metrics = createMetrics({
     clients: (protocol) => counts[protocol](),
     rooms: () => core.roomCount,
@@ -70,6 +73,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   const core = new Core({ config, log, metrics, store, unnoticedMs: 25_000 + 20_000 });
   await core.start();
   const socketio = attachSocketIo({ http, core, admission, trust, config, log, metrics });
+  const websocket = attachWebSocket({ http, core, admission, trust, config, log, metrics });
   const peerjs: PeerjsEndpoint | null = config.peerjs
     ? attachPeerjs({ http, core, admission, trust, config, log, metrics })
     : null;
@@ -96,7 +100,7 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     (closing ??= (async () => {
       peerjs?.close();
       // The edges first: their clients' drops reach a core that is still running, which then stops.
-      const closed = socketio.close();
+      const closed = Promise.all([socketio.close(), websocket.close()]);
       http.closeAllConnections();
       await closed;
       await core.close();
@@ -111,10 +115,13 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
     log,
     metrics,
     health,
+    get connections() {
+      return admission.total;
+    },
     async shutdown(graceMs = config.shutdownGraceMs) {
       health.draining = true; // /readyz answers 503 from here on
       admission.draining = true; // and new connections are refused
-      await drain(socketio.io, core, graceMs, log);
+      await drain([socketio, websocket], core, graceMs, log);
       await close();
     },
     close,

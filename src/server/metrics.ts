@@ -6,7 +6,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type Metr
 import type { ErrorCode } from '../protocol/index.js';
 
 export type SignalKind = 'offer' | 'answer' | 'candidate' | 'other';
-export type Protocol = 'socketio' | 'peerjs';
+export type Protocol = 'socketio' | 'v1' | 'peerjs';
 
 export interface Metrics {
   registry: Registry;
@@ -49,6 +49,7 @@ export function createMetrics(gauges: Gauges): Metrics {
     registers: [registry],
     collect() {
       this.set({ protocol: 'socketio' }, gauges.clients('socketio'));
+      this.set({ protocol: 'v1' }, gauges.clients('v1'));
       this.set({ protocol: 'peerjs' }, gauges.clients('peerjs'));
     },
   });
@@ -71,6 +72,7 @@ export function createMetrics(gauges: Gauges): Metrics {
   // The hot path counts signals in plain numbers; prom-client gets them when scraped.
   const relayed: Record<Protocol, Record<SignalKind, number>> = {
     socketio: { offer: 0, answer: 0, candidate: 0, other: 0 },
+    v1: { offer: 0, answer: 0, candidate: 0, other: 0 },
     peerjs: { offer: 0, answer: 0, candidate: 0, other: 0 },
   };
   const reported: Record<string, number> = {};

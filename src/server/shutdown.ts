@@ -4,26 +4,26 @@
  */
 import type { Core } from './core/index.js';
 import type { Logger } from './logger.js';
-import type { IoServer } from './types.js';
 
-export async function drain(io: IoServer, core: Core, graceMs: number, log: Logger): Promise<void> {
-  const sockets = [...io.sockets.sockets.values()];
-  log.info({ clients: sockets.length, graceMs }, 'draining');
+/** An edge whose clients a drain waits for. */
+export interface Drainable {
+  readonly size: number;
+  /** Resolves once every client of the edge has gone. */
+  drained(): Promise<void>;
+}
+
+export async function drain(edges: Drainable[], core: Core, graceMs: number, log: Logger): Promise<void> {
+  const clients = edges.reduce((n, e) => n + e.size, 0);
+  log.info({ clients, graceMs }, 'draining');
   core.broadcastLocal({ event: 'server-shutdown', data: { graceMs } });
-  if (sockets.length === 0) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      log.warn({ clients: io.engine.clientsCount }, 'grace period over; closing the rest');
+  if (clients === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const over = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn({ clients: edges.reduce((n, e) => n + e.size, 0) }, 'grace period over; closing the rest');
       resolve();
     }, graceMs);
-    let left = sockets.length;
-    for (const socket of sockets) {
-      socket.once('disconnect', () => {
-        if (--left === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
   });
+  await Promise.race([Promise.all(edges.map((e) => e.drained())), over]);
+  clearTimeout(timer);
 }

@@ -1,19 +1,51 @@
-/** Real socket.io clients for the protocol specs, with awaitable events instead of sleeps. */
+/**
+ * Real clients for the protocol specs, with awaitable events instead of sleeps: socket.io clients,
+ * or protocol-v1 clients over the native WebSocket edge (`/v1`) offering the same interface, so the
+ * specs of the protocol run against both edges from one table of cases (`EDGES`).
+ */
 import { after } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, JoinResult, Result, ServerToClientEvents } from '../../src/protocol/index.js';
+import { V1Client, type V1Options } from './v1-client.js';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-const open = new Set<Client>();
+/** The edges protocol v1 is served on: every protocol spec runs once over each. */
+export const EDGES = ['socket.io', 'v1'] as const;
+export type Edge = (typeof EDGES)[number];
+
+const open = new Set<{ disconnect(): unknown }>();
 after(() => {
   for (const client of open) client.disconnect();
 });
 
-/** A connected client; `transports` defaults to WebSocket, as the SDK uses. */
-export async function connect(url: string, transports: ('websocket' | 'polling')[] = ['websocket']): Promise<Client> {
-  const client: Client = io(url, { transports, forceNew: true, reconnection: false });
+/**
+ * A `/v1` client, typed as the socket.io client whose interface it offers for the specs (see
+ * v1-client.ts); not connected yet unless `connect()` is called.
+ */
+export function v1Client(url: string, options: V1Options = {}): Client {
+  const client = new V1Client(url, options);
   open.add(client);
+  return client as unknown as Client;
+}
+
+/**
+ * A connected client over `edge` (or socket.io with these `transports`); WebSocket by default, as
+ * the SDK uses.
+ */
+export async function connect(
+  url: string,
+  edge: Edge | ('websocket' | 'polling')[] = ['websocket'],
+  options: V1Options = {},
+): Promise<Client> {
+  let client: Client;
+  if (edge === 'v1') client = v1Client(url, { reconnection: false, ...options });
+  else {
+    const transports = edge === 'socket.io' ? ['websocket' as const] : edge;
+    client = io(url, { transports, forceNew: true, reconnection: false });
+  }
+  open.add(client);
+  if (edge === 'v1') (client as unknown as V1Client).connect();
   await new Promise<void>((resolve, reject) => {
     client.once('connect', resolve);
     client.once('connect_error', reject);

@@ -1,6 +1,7 @@
 /** Starts a real tsunagu server on a free loopback port for one test file, closed when it ends. */
 import { after } from 'node:test';
 import { createServer, type Config, type TsunaguServer } from '../../src/server/index.js';
+import { EDGES, type Edge } from './clients.js';
 
 export async function startServer(options: Partial<Config> = {}): Promise<TsunaguServer> {
   // Every test client comes from 127.0.0.1: the per-address cap would count them all as one client.
@@ -13,4 +14,10 @@ export async function startServer(options: Partial<Config> = {}): Promise<Tsunag
   });
   after(() => server.close());
   return server;
+}
+
+/** One server per edge, so the specs that run over each edge never meet in a room. */
+export async function serverPerEdge(options: Partial<Config> = {}): Promise<Record<Edge, TsunaguServer>> {
+  const [socketio, v1] = await Promise.all(EDGES.map(() => startServer(options)));
+  return { 'socket.io': socketio, v1 };
 }

@@ -309,7 +309,7 @@ export class Core {
       if (node === undefined) return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
       this.#forward(node, room, session.id, to, data, text);
     }
-    this.#metrics.signal(signalKind(data));
+    this.#metrics.signal(signalKind(data), session.link?.edge);
     return OK;
   }
 
@@ -328,7 +328,7 @@ export class Core {
       return protocolError('peer-not-found', `signal: no peer '${to}' in room '${room}'`);
     }
     this.#forward(member.node, room, session.id, to, data, text);
-    this.#metrics.signal(signalKind(data));
+    this.#metrics.signal(signalKind(data), session.link?.edge);
     return OK;
   }
 

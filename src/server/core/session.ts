@@ -37,6 +37,8 @@ export interface Numbered extends Outbound {
 
 /** One live connection of an edge. The core writes to it and may close it; the edge translates. */
 export interface Link {
+  /** The edge it came through, for the metrics' `protocol` label. */
+  readonly edge?: 'socketio' | 'v1';
   /** Writes one numbered event to the client. */
   write(event: Numbered): void;
   /** Closes the connection (the edge reports the close back as a drop). */

@@ -47,6 +47,8 @@ export interface SocketIoEdge {
   io: IoServer;
   /** Clients connected through socket.io. */
   readonly size: number;
+  /** Resolves once every client has gone (a drain's end). */
+  drained(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
 
   /** Writes the core's events to one socket; buffers them until the socket exists (a resume). */
   class SocketLink implements Link {
+    readonly edge = 'socketio';
     socket: IoSocket | null = null;
     #buffer: Numbered[] = [];
     write(n: Numbered): void {
@@ -285,6 +288,14 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     io,
     get size() {
       return io.engine.clientsCount;
+    },
+    drained() {
+      const sockets = [...io.sockets.sockets.values()];
+      let left = sockets.length;
+      if (left === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.once('disconnect', () => --left === 0 && resolve());
+      });
     },
     async close() {
       await io.close();

@@ -40,10 +40,7 @@ export interface JoinResult {
   /** Everyone already in the room, without the joiner. */
   peers: PeerInfo[];
   iceServers: IceServer[];
-  /**
-   * `/v1` only: the secret that, with `self.id` and the last `seq` seen, lets this session resume
-   * after its link drops (`/v1?session=&seq=&resume=`), and no one else take it over.
-   */
+  /** `/v1` only, with the resume window on: the secret to come back with after a drop (docs/protocol.md). */
   resume?: string;
 }
 

@@ -6,4 +6,4 @@
 export * from './errors.js';
 export * from './events.js';
 export * from './limits.js';
-export * from './wire.js';
+export * from './v1.js';

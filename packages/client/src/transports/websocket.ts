@@ -3,16 +3,22 @@
  * Uses the global `WebSocket` (browsers, Node ≥ 22) or the constructor given (e.g. `ws` on Node 20).
  */
 import type { Result } from '../protocol/errors.js';
-import { V1_CLOSE, V1_PATH, type V1Answer, type V1Event, type V1Refusal, type V1Welcome } from '../protocol/wire.js';
+import {
+  V1_CLOSE,
+  V1_PATH,
+  V1_PING_TIMEOUT_MS,
+  type V1Answer,
+  type V1Event,
+  type V1Refusal,
+  type V1Welcome,
+} from '../protocol/v1.js';
 import type { ConnectOptions, LinkHandlers, Transport } from '../transport.js';
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 
-/** How long a `ping` may go unanswered before the link counts as dead (the server's pingTimeout). */
-export const PING_TIMEOUT_MS = 20_000;
-
 /** A close the client makes on purpose without leaving (a blip, a move off a draining node). */
 const CLOSE_TO_RECONNECT = 4000;
+const CLOSE_NORMAL = 1000;
 
 /** `http://host:port/base` → `ws://host:port/v1`, with the query the server reads. */
 export function v1Url(base: string, { token, resume }: ConnectOptions): string {
@@ -120,7 +126,7 @@ export class WebSocketTransport implements Transport {
     this.#clear();
     socket.onmessage = socket.onclose = socket.onerror = null;
     // A socket still connecting cannot be closed with a code by every implementation; it goes anyway.
-    if (socket.readyState === 1) socket.close(leaving ? V1_CLOSE.normal : CLOSE_TO_RECONNECT);
+    if (socket.readyState === 1) socket.close(leaving ? CLOSE_NORMAL : CLOSE_TO_RECONNECT);
     else socket.close();
   }
 
@@ -135,13 +141,13 @@ export class WebSocketTransport implements Transport {
     let sentAt = 0;
     this.#pinger = setInterval(
       () => {
-        if (!answered && Date.now() - sentAt >= PING_TIMEOUT_MS) return dead();
+        if (!answered && Date.now() - sentAt >= V1_PING_TIMEOUT_MS) return dead();
         if (!answered) return;
         answered = false;
         sentAt = Date.now();
         this.emit('ping', undefined, () => (answered = true));
       },
-      Math.min(intervalMs, PING_TIMEOUT_MS),
+      Math.min(intervalMs, V1_PING_TIMEOUT_MS),
     );
     // A Node process (tests, tools) should not stay up for a ping timer.
     (this.#pinger as { unref?: () => void }).unref?.();
