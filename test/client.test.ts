@@ -26,6 +26,7 @@ after(() => clients.forEach((c) => c.close()));
 const TRANSPORTS = [
   {
     name: '/v1',
+    key: 'v1',
     options: { WebSocket: NODE_WEBSOCKET } satisfies SignalingClientOptions,
     cut: (c: SignalingClient) => ((c.transport as WebSocketTransport).socket as unknown as WebSocket).terminate(),
     /** Every frame the server writes to `c` from now on. */
@@ -39,6 +40,7 @@ const TRANSPORTS = [
   },
   {
     name: 'socket.io',
+    key: 'sio',
     options: { transport: 'socket.io' } satisfies SignalingClientOptions,
     cut: (c: SignalingClient) => (c.transport as SocketIoTransport).socket!.io.engine.close(),
     written(c: SignalingClient): string[] {
@@ -65,11 +67,11 @@ for (const transport of TRANSPORTS) {
 
     it('join, signal and leave are promises typed by the protocol', async () => {
       const [alice, bob] = [client(), client()];
-      const a = await alice.join('sdk-1', 'Alice');
+      const a = await alice.join(`sdk-1-${transport.key}`, 'Alice');
       assert.equal(a.self.name, 'Alice');
       assert.equal(alice.state, 'connected');
       const seen = nextEvent<PeerInfo>(alice, 'peer-joined');
-      const b = await bob.join('sdk-1');
+      const b = await bob.join(`sdk-1-${transport.key}`);
       assert.equal((await seen).id, b.self.id);
       const got = nextEvent<SignalEvent>(bob, 'signal');
       await alice.signal(b.self.id, { hello: 1 });
@@ -79,7 +81,7 @@ for (const transport of TRANSPORTS) {
 
     it("a server error rejects with a SignalingError carrying the server's code", async () => {
       const alice = client();
-      await alice.join('sdk-2');
+      await alice.join(`sdk-2-${transport.key}`);
       await assert.rejects(alice.signal('nobody', 1), (err: unknown) => {
         assert.ok(err instanceof SignalingError);
         assert.equal(err.code, 'peer-not-found');
@@ -90,8 +92,8 @@ for (const transport of TRANSPORTS) {
 
     it('send() relays without an answer from the server; a refused one comes back as an error event', async () => {
       const [alice, bob] = [client(), client()];
-      await alice.join('sdk-send');
-      const b = await bob.join('sdk-send');
+      await alice.join(`sdk-send-${transport.key}`);
+      const b = await bob.join(`sdk-send-${transport.key}`);
       const written = transport.written(alice);
       const got = nextEvent<SignalEvent>(bob, 'signal');
       alice.send(b.self.id, { hello: 2 });
@@ -110,14 +112,14 @@ for (const transport of TRANSPORTS) {
 
     it('a join over capacity rejects with room-full', async () => {
       const [a, b, c] = [client(), client(), client()];
-      await a.join('sdk-full');
-      await b.join('sdk-full');
-      await assert.rejects(c.join('sdk-full'), { code: 'room-full' });
+      await a.join(`sdk-full-${transport.key}`);
+      await b.join(`sdk-full-${transport.key}`);
+      await assert.rejects(c.join(`sdk-full-${transport.key}`), { code: 'room-full' });
     });
 
     it('after its link drops, it resumes with the same id and room; its peers see it away, then back', async () => {
       const [alice, bob] = [client(), client()];
-      const room = `sdk-3-${transport.name}`;
+      const room = `sdk-3-${transport.key}`;
       await alice.join(room, 'Alice');
       await bob.join(room);
       const away = nextEvent<{ id: string }>(bob, 'peer-reconnecting');
@@ -139,8 +141,8 @@ for (const transport of TRANSPORTS) {
     it('without a resume window, it reconnects and rejoins its room under a new id by itself', async () => {
       const noResume = await startServer({ resumeWindowMs: 0 });
       const [alice, bob] = [client(noResume.url), client(noResume.url)];
-      await alice.join('sdk-4', 'Alice');
-      await bob.join('sdk-4');
+      await alice.join(`sdk-4-${transport.key}`, 'Alice');
+      await bob.join(`sdk-4-${transport.key}`);
       const rejoined = nextEvent<{ self: PeerInfo; peers: PeerInfo[] }>(alice, 'joined');
       const left = nextEvent<{ id: string }>(bob, 'peer-left');
       const back = nextEvent<PeerInfo>(bob, 'peer-joined');
@@ -162,7 +164,7 @@ for (const transport of TRANSPORTS) {
       c.close();
       assert.equal(c.state, 'closed');
       assert.equal(c.reason, 'client-closed');
-      await assert.rejects(c.join('sdk-4'), { code: 'closed' });
+      await assert.rejects(c.join(`sdk-4-${transport.key}`), { code: 'closed' });
     });
   });
 }

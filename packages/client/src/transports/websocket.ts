@@ -124,7 +124,9 @@ export class WebSocketTransport implements Transport {
     const socket = this.#socket;
     if (!socket) return;
     this.#clear();
-    socket.onmessage = socket.onclose = socket.onerror = null;
+    socket.onmessage = socket.onclose = null;
+    // Closing a socket still connecting makes it fail: nobody is waiting for it any more.
+    socket.onerror = () => {};
     // A socket still connecting cannot be closed with a code by every implementation; it goes anyway.
     if (socket.readyState === 1) socket.close(leaving ? CLOSE_NORMAL : CLOSE_TO_RECONNECT);
     else socket.close();
