@@ -75,6 +75,15 @@ export interface SignalingClientOptions {
 /** Refusals that mean "not here, not now": a drain or a full node is retried, as a lost link is. */
 const RETRIED: ReadonlySet<string> = new Set<ErrorCode>(['shutting-down', 'too-many-connections']);
 
+/** Answers to an automatic rejoin that another try would only repeat. */
+const FINAL_JOIN_ERRORS: ReadonlySet<string> = new Set<ErrorCode>([
+  'room-full',
+  'forbidden',
+  'unauthorized',
+  'bad-request',
+  'too-many-rooms',
+]);
+
 interface Pending {
   event: 'join' | 'leave' | 'signal' | 'ping';
   data: unknown;
@@ -222,7 +231,13 @@ export class SignalingClient extends Emitter<SignalingClientEvents, SignalingCli
         () => this.#setState('connected', 'rejoined'),
         (err: SignalingError) => {
           this.emit('error', err);
-          if (this.#up) this.#setState('connected', 'connected');
+          if (!this.#up || this.#state === 'closed') return;
+          // The room said no (full, forbidden, …): the app hears it and decides. Anything else (a
+          // timeout, a node going away, an internal error) must not leave us outside the call.
+          if (FINAL_JOIN_ERRORS.has(err.code)) return this.#setState('connected', err.code as ErrorCode);
+          this.#up = false;
+          this.transport.disconnect(false);
+          this.#retry('link-lost');
         },
       );
     } else this.#setState('connected', resumed ? 'resumed' : 'connected');
