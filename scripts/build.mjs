@@ -1,14 +1,19 @@
-// Builds what `npm start` runs: the server bundle (dist/cli.js) and the web app (dist/web/).
+// Builds what `npm start` runs and the server package ships: the CLI (dist/cli.js), `createServer`
+// (dist/index.js) and the protocol (dist/protocol.js), the web app (dist/web/), and the scripts the
+// server serves: the SDK for a <script> tag (dist/sdk/) and the classic socket.io client.
+// (Type declarations: `npm pack` runs tsc; the SDK package builds itself, see packages/client.)
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+
+const sdkVersion = JSON.parse(readFileSync('packages/client/package.json', 'utf8')).version;
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist/web', { recursive: true });
 
 await Promise.all([
   build({
-    entryPoints: ['src/cli.ts'],
-    outfile: 'dist/cli.js',
+    entryPoints: { cli: 'src/cli.ts', index: 'src/server/index.ts', protocol: 'src/protocol/index.ts' },
+    outdir: 'dist',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -37,7 +42,7 @@ await Promise.all([
   // script (no module) that sets the global `io`, readable and minified, as socket.io shipped it.
   ...[false, true].map((minify) =>
     build({
-      entryPoints: ['src/client/classic-io.ts'],
+      entryPoints: ['src/classic-io.ts'],
       outfile: `dist/socket.io/socket.io${minify ? '.min' : ''}.js`,
       bundle: true,
       platform: 'browser',
@@ -47,6 +52,23 @@ await Promise.all([
       logLevel: 'warning',
     }),
   ),
+  // The SDK as one plain script: `<script src="/sdk/tsunagu.js">` gives the global `tsunagu`
+  // (`tsunagu.Room`, `tsunagu.SignalingClient`, `tsunagu.SignalingError`, …), as peerjs.min.js
+  // gives `Peer`. Served by src/server/sdk-script.ts, also under its version's own URL.
+  build({
+    entryPoints: ['packages/client/src/index.ts'],
+    outfile: 'dist/sdk/tsunagu.js',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'tsunagu',
+    target: 'es2020',
+    minify: true,
+    sourcemap: true,
+    banner: { js: `/*! @tsunagu/client ${sdkVersion} | MIT */` },
+    footer: { js: `tsunagu.version = ${JSON.stringify(sdkVersion)};` },
+    logLevel: 'warning',
+  }),
 ]);
 
 // Pages and assets are copied as they are; the .ts entry points above are what they load.

@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { SignalingClient } from '../src/client/index.js';
+import { SignalingClient } from '../packages/client/src/index.js';
 import type { JoinResult, PeerInfo, SignalEvent } from '../src/protocol/index.js';
 import { connect, joined, next, request } from './helpers/clients.js';
 import { startNginx, startNode, startRedis, type Node } from './helpers/processes.js';
+import { NODE_WEBSOCKET } from './helpers/sdk.js';
 import { startServer } from './helpers/server.js';
 
 const clients: SignalingClient[] = [];
@@ -44,8 +45,8 @@ describe('a node dies', () => {
     const lb = await startNginx(nodes.map((n) => n.port));
     const nodeOf = (id: string) => nodes.find((n) => n.output().includes(`"socket":"${id}","room"`));
 
-    const alice = new SignalingClient(lb.url, { timeout: 5000 });
-    const bob = new SignalingClient(lb.url, { timeout: 5000 });
+    const alice = new SignalingClient(lb.url, { timeout: 5000, WebSocket: NODE_WEBSOCKET });
+    const bob = new SignalingClient(lb.url, { timeout: 5000, WebSocket: NODE_WEBSOCKET });
     clients.push(alice, bob);
     const a = await alice.join('failover', 'Alice');
     await bob.join('failover', 'Bob');

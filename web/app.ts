@@ -3,7 +3,7 @@
  * `Room` — a grid that fills the screen, pinning, who is speaking, mute and camera badges, screen
  * share, device choice, chat, toasts, a reconnecting banner, shortcuts and the SDP/ICE debug view.
  */
-import { Room, SignalingClient, SignalingError } from '../src/client/index.js';
+import { Room, SignalingClient, SignalingError } from '../packages/client/src/index.js';
 import { Chat } from './app/chat.js';
 import { describeStats, logSignal } from './app/debug.js';
 import { MicMeter, Speaking } from './app/levels.js';

@@ -2,8 +2,8 @@
  * The 1:1 call page (/one-to-one.html): the classic tutorial's Start video / Stop video / Connect / Hang up, grown up:
  * rooms from the URL, promise-based offer/answer, trickle ICE, and a panel of what was exchanged.
  */
-import { SignalingClient } from '../src/client/index.js';
-import type { PeerInfo } from '../src/protocol/events.js';
+import { SignalingClient } from '../packages/client/src/index.js';
+import type { PeerInfo } from '../packages/client/src/protocol/events.js';
 import { roomFromUrl } from './app/room-url.js';
 
 /** What this page sends to its peer inside `signal.data`. */

@@ -9,7 +9,7 @@
  */
 import { Peer, type MediaConnection } from 'peerjs';
 import { io } from 'socket.io-client';
-import { Room, SignalingClient } from '../../src/client/index.js';
+import { Room, SignalingClient } from '../../packages/client/src/index.js';
 
 /**
  * When each step of a call happened on this page (wall-clock ms; bench/scenarios/call-setup.ts

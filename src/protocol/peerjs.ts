@@ -4,7 +4,7 @@
  * tsunagu serves it under `/peerjs` so a PeerJS app changes only its host, port and path.
  */
 import { z } from 'zod';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../../packages/client/src/protocol/errors.js';
 
 /** Where PeerJS clients find us: `new Peer({ host, port, path: PEERJS_PATH })`. */
 export const PEERJS_PATH = '/peerjs';

@@ -1,6 +1,11 @@
 /** zod schemas for every client→server payload; the server parses with them before any handler runs. */
 import { z } from 'zod';
-import { MAX_PEER_ID_LENGTH, MAX_PEER_NAME_LENGTH, ROOM_NAME_PATTERN } from './limits.js';
+import type { IceServer, JoinRequest, SignalRequest } from '../../packages/client/src/protocol/events.js';
+import {
+  MAX_PEER_ID_LENGTH,
+  MAX_PEER_NAME_LENGTH,
+  ROOM_NAME_PATTERN,
+} from '../../packages/client/src/protocol/limits.js';
 
 export const roomName = z.string().regex(ROOM_NAME_PATTERN, 'room must be 1-64 characters of A-Za-z0-9._-');
 
@@ -54,6 +59,16 @@ export const iceServers = z.array(
   }),
 );
 
-export type JoinRequest = z.infer<typeof joinRequest>;
-export type SignalRequest = z.infer<typeof signalRequest>;
-export type IceServer = z.infer<typeof iceServers>[number];
+/**
+ * The SDK declares the request types by hand (no zod in browsers); these fail to compile the day a
+ * schema and its type part ways.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agreed: [
+  Same<z.infer<typeof joinRequest>, JoinRequest>,
+  // `data` is opaque: anything but `undefined` (zod infers `{} | null` from the refine).
+  Same<Omit<z.infer<typeof signalRequest>, 'data'>, Omit<SignalRequest, 'data'>>,
+  Same<z.infer<typeof iceServers>[number], IceServer>,
+] = [true, true, true];
+void agreed;
+export type { IceServer, JoinRequest, SignalRequest };

@@ -1,7 +1,7 @@
 /**
  * Serves `/socket.io/socket.io.js` and `.min.js` as the classic tutorial's page loads them: socket.io
  * v4's client with the tutorial-era API kept (`io.connect`, `socket.json`), built by
- * `scripts/build.mjs` from `src/client/classic-io.ts` into `dist/socket.io/`.
+ * `scripts/build.mjs` from `src/classic-io.ts` into `dist/socket.io/`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

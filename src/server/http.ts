@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { PeerjsEndpoint } from './peerjs/endpoint.js';
 import { webRoot } from './package-info.js';
+import { serveSdkScript } from './sdk-script.js';
 import { iceServersFor } from './turn.js';
 
 /** Whether a page from `origin` may talk to us. Requests without an Origin come from no page. */
@@ -110,6 +111,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     }
     if (deps.api?.(req, res, url)) return;
     if (peerjs?.handleHttp(req, res, url)) return;
+    if (serveSdkScript(req, res, url.pathname)) return;
     serveStatic(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });

@@ -21,6 +21,9 @@ import { startServer } from '../helpers/server.js';
 const server = await startServer();
 const browser = await launchBrowser();
 
+/** In the page: ends its /v1 WebSocket without a `leave`, which the SDK sees as a lost link. */
+const cutLink = () => (window.tsunaguApp.room.client.transport as unknown as { socket: WebSocket }).socket.close(4000);
+
 async function closeAll(pages: Page[]): Promise<void> {
   await Promise.all(pages.map((p) => p.context().close()));
 }
@@ -239,8 +242,8 @@ describe('a mesh call in Chromium', () => {
       window.tsunaguApp.room.on('participant-left', () => seen.push('left'));
     });
 
-    // Kill the transport under socket.io, as a network blip would.
-    await pages[0].evaluate(() => window.tsunaguApp.room.client.socket.io.engine.close());
+    // Cut the page's /v1 link under the SDK, as a network blip would.
+    await pages[0].evaluate(cutLink);
     await pages[1].waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('resumed'));
     assert.deepEqual(await pages[1].evaluate(() => (window as unknown as { seen: string[] }).seen), [
       'reconnecting',
@@ -263,7 +266,7 @@ describe('a mesh call in Chromium', () => {
       await connectedTo(pages[0], [ids[1]]);
       await framesFlowing(pages[1], ids[0]);
 
-      await pages[0].evaluate(() => window.tsunaguApp.room.client.socket.io.engine.close());
+      await pages[0].evaluate(cutLink);
       await pages[0].waitForFunction((old) => {
         const self = window.tsunaguApp.room.self;
         return self !== null && self.id !== old;

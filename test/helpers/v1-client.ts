@@ -7,7 +7,7 @@
  * over either edge.
  */
 import { WebSocket } from 'ws';
-import { V1_CLOSE, V1_PATH, type V1Welcome } from '../../src/protocol/v1.js';
+import { V1_CLOSE, V1_PATH, type V1Welcome } from '../../src/protocol/index.js';
 
 type Listener = (...args: unknown[]) => void;
 

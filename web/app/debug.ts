@@ -1,6 +1,6 @@
 /** What the page shows of the machinery: the SDP/ICE log and each tile's connection-quality words. */
-import type { ParticipantStats } from '../../src/client/index.js';
-import { isSignalPayload } from '../../src/client/negotiation.js';
+import type { ParticipantStats } from '../../packages/client/src/index.js';
+import { isSignalPayload } from '../../packages/client/src/negotiation.js';
 
 /** Entries the debug view keeps: a long call would otherwise grow the page without bound. */
 const DEBUG_LOG_MAX = 500;

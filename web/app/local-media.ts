@@ -53,12 +53,10 @@ export class LocalMedia {
     const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
     const [next] = fresh.getTracks();
     next.enabled = old.enabled;
-    if (replace)
-      await replace(old, next); // the Room swaps it inside our stream too
-    else {
-      this.stream.removeTrack(old);
-      this.stream.addTrack(next);
-    }
+    // The Room sends the new track; our stream (the preview) is ours to change, not the SDK's.
+    if (replace) await replace(old, next);
+    this.stream.removeTrack(old);
+    this.stream.addTrack(next);
     old.stop();
   }
 

@@ -2,7 +2,7 @@
  * The other people in the call as the page shows them: their streams as tiles, what each says of
  * their own mic, camera and screen (over the data channel), and who is speaking.
  */
-import type { Participant } from '../../src/client/index.js';
+import type { Participant } from '../../packages/client/src/index.js';
 import type { Speaking } from './levels.js';
 import type { Tiles } from './tiles.js';
 

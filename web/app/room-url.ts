@@ -1,5 +1,5 @@
 /** The room a page is for: `?room=` in its address, or a new random one put there (so the link can be shared). */
-import { ROOM_NAME_PATTERN } from '../../src/protocol/limits.js';
+import { ROOM_NAME_PATTERN } from '../../packages/client/src/protocol/limits.js';
 
 export function roomFromUrl(): { room: string; url: URL } {
   const url = new URL(location.href);

@@ -2,7 +2,7 @@
  * The video tiles: one per stream (a participant's camera, their screen, and our own), with their
  * badges (muted, camera off, speaking, link quality), a pin button, and their place on the stage.
  */
-import type { Quality } from '../../src/client/index.js';
+import type { Quality } from '../../packages/client/src/index.js';
 import { layoutTiles } from './layout.js';
 
 export interface TileInfo {

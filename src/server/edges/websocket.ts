@@ -27,7 +27,7 @@ import {
   V1_SUBPROTOCOL,
   V1_TOKEN_SUBPROTOCOL_PREFIX,
   type V1Welcome,
-} from '../../protocol/v1.js';
+} from '../../protocol/index.js';
 import { Refusal, clientAddress } from '../core/admission.js';
 import { OK, OversizePayload, TooDeepPayload, tooDeep } from '../core/gate.js';
 import type { Link, Numbered, Session } from '../core/index.js';

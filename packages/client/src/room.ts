@@ -3,16 +3,16 @@
  * the room's presence; local tracks published to everyone, added, removed or replaced at any time.
  *
  * @example
- * const room = new Room(new SignalingClient('https://calls.example.org'));
+ * const room = new Room('https://calls.example.org'); // or new Room(new SignalingClient(url, options))
  * room.on('track', (participant, track, stream) => attach(participant.id, stream));
  * await room.join('standup', { name: 'Aiko' });
  * const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
  * for (const track of media.getTracks()) room.publish(track, media);
  */
 import { Emitter } from '@socket.io/component-emitter';
-import type { JoinResult, PeerInfo } from '../protocol/events.js';
+import type { JoinResult, PeerInfo } from './protocol/events.js';
 import { Participant } from './participant.js';
-import type { SignalingClient, SignalingClientEvents } from './signaling-client.js';
+import { SignalingClient, type SignalingClientEvents, type SignalingClientOptions } from './signaling-client.js';
 import type { ParticipantStats } from './stats.js';
 
 export interface RoomEvents {
@@ -34,6 +34,8 @@ export interface RoomOptions {
   rtcConfig?: RTCConfiguration;
   /** See `ParticipantOptions.candidateBatchMs`. */
   candidateBatchMs?: number;
+  /** For the client a Room makes itself, when given a URL. */
+  signaling?: SignalingClientOptions;
 }
 
 export class Room extends Emitter<RoomEvents, RoomEvents> {
@@ -46,16 +48,19 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
   #iceServers: RTCIceServer[] = [];
   #options: RoomOptions;
   #unsubscribe: Array<() => void> = [];
+  /** Whether this Room made its client, and so closes it: one handed in belongs to its owner. */
+  #ownsClient: boolean;
+  readonly client: SignalingClient;
 
-  constructor(
-    readonly client: SignalingClient,
-    options: RoomOptions = {},
-  ) {
+  constructor(client: SignalingClient | string, options: RoomOptions = {}) {
     super();
     this.#options = options;
+    this.#ownsClient = typeof client === 'string';
+    this.client = typeof client === 'string' ? new SignalingClient(client, options.signaling) : client;
+    const signaling = this.client;
     const on = <E extends keyof SignalingClientEvents>(event: E, fn: SignalingClientEvents[E]) => {
-      client.on(event, fn as never);
-      this.#unsubscribe.push(() => client.off(event, fn as never));
+      signaling.on(event, fn as never);
+      this.#unsubscribe.push(() => signaling.off(event, fn as never));
     };
     on('joined', (result) => this.#sync(result));
     on('peer-joined', (peer) => this.#add(peer, false));
@@ -111,18 +116,23 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     for (const participant of this.participants.values()) participant.removeTrack(track);
   }
 
-  /** Switches a published track for another of the same kind (e.g. another camera) without renegotiating. */
+  /**
+   * Switches a published track for another of the same kind (e.g. another camera) without
+   * renegotiating. The caller's `MediaStream` is left as it is (swap the track in it yourself if
+   * a preview shows it); the new track goes out under the same stream id.
+   */
   async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
     const stream = this.localTracks.get(old);
     if (!stream) throw new Error('replaceTrack: that track is not published');
     this.localTracks.delete(old);
-    stream.removeTrack(old);
-    stream.addTrack(next);
     this.localTracks.set(next, stream);
     await Promise.all([...this.participants.values()].map((p) => p.replaceTrack(old, next)));
   }
 
-  /** Sends a JSON value to everyone (or to one participant) over the data channels. */
+  /**
+   * Sends to everyone (or to one participant) over the data channels: a JSON value, or binary
+   * (`ArrayBuffer`, a typed array), which arrives as an `ArrayBuffer`.
+   */
   send(data: unknown, to?: string): void {
     for (const participant of this.participants.values())
       if (to === undefined || participant.id === to) participant.send(data);
@@ -135,11 +145,14 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     return new Map(entries);
   }
 
-  /** Leaves nothing behind: connections closed, listeners removed, the signaling client closed. */
+  /**
+   * Leaves nothing behind: connections closed, listeners removed from the client, and the client
+   * closed if this Room made it (one handed to the constructor is its owner's to close).
+   */
   close(): void {
     for (const id of [...this.participants.keys()]) this.#remove(id);
     for (const off of this.#unsubscribe.splice(0)) off();
-    this.client.close();
+    if (this.#ownsClient) this.client.close();
   }
 
   /** After every join, including the automatic rejoin after a reconnect, which brings a new id. */
@@ -168,7 +181,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     const participant = new Participant(peer.id, peer.name, {
       selfId,
       rtcConfig,
-      candidateBatchMs: this.#options.candidateBatchMs,
+      ...(this.#options.candidateBatchMs === undefined ? {} : { candidateBatchMs: this.#options.candidateBatchMs }),
       offerFirst,
       signal: (data) => {
         this.emit('signal-log', { direction: 'sent', peer: peer.id, data });

@@ -10,9 +10,9 @@ export type SignalPayload =
 
 export function isSignalPayload(data: unknown): data is SignalPayload {
   if (typeof data !== 'object' || data === null) return false;
-  const d = data as Record<string, unknown>;
+  const d = data as { description?: unknown; candidates?: unknown };
   if (typeof d.description === 'object' && d.description !== null) {
-    const type = (d.description as Record<string, unknown>).type;
+    const type = (d.description as { type?: unknown }).type;
     return type === 'offer' || type === 'answer' || type === 'rollback';
   }
   return Array.isArray(d.candidates);

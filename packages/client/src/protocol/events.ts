@@ -1,8 +1,29 @@
 /** Protocol v1 as typed event maps: the server, the client SDK and the tests are all checked against these. */
 import type { ProtocolError, Result } from './errors.js';
-import type { IceServer, JoinRequest, SignalRequest } from './schemas.js';
 
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * The request payloads, as plain types: the server's zod schemas (`src/protocol/schemas.ts`, which
+ * checks at compile time that it parses exactly these) stay out of browser bundles.
+ */
+export interface JoinRequest {
+  /** 1–64 characters of `A-Za-z0-9._-` (`ROOM_NAME_PATTERN`). */
+  room: string;
+  name?: string;
+}
+
+export interface SignalRequest {
+  to: string;
+  data: unknown;
+}
+
+/** `RTCIceServer` as the join ack hands it out (from the server's `--ice-servers` and TURN options). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
 
 export interface PeerInfo {
   /** Stable for the life of the session (a resume keeps it); stamped by the server, never chosen by a client. */

@@ -15,6 +15,7 @@ import { summarizeStats, type ParticipantStats, type StatsEntry, type StatsSnaps
 export interface ParticipantEvents {
   track: (track: MediaStreamTrack, stream: MediaStream) => void;
   'track-removed': (track: MediaStreamTrack, stream: MediaStream) => void;
+  /** A JSON value the other side sent, or an `ArrayBuffer` for binary. */
   data: (data: unknown) => void;
   'connection-state': (state: RTCPeerConnectionState) => void;
 }
@@ -56,6 +57,15 @@ const GATHERING_PASS_MS = 2;
 /** The data channel is negotiated out of band (same id on both sides), so neither side must open it first. */
 const DATA_CHANNEL = { label: 'tsunagu', id: 0 };
 
+/**
+ * What `send()` keeps for a channel not open yet. A channel that never opens (the peer never
+ * connects) must not hold an app's messages for ever: past these, the oldest go first.
+ */
+export const OUTBOX_LIMITS = { messages: 256, bytes: 1024 * 1024 };
+
+type Outgoing = string | ArrayBuffer;
+const sizeOf = (m: Outgoing) => (typeof m === 'string' ? m.length * 2 : m.byteLength);
+
 export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
   readonly pc: RTCPeerConnection;
   readonly polite: boolean;
@@ -73,7 +83,8 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
   #describing: 'offer' | 'answer' | null = null;
   #offerFirst: boolean;
   #firstOfferTimer: ReturnType<typeof setTimeout> | null = null;
-  #outbox: string[] = [];
+  #outbox: Outgoing[] = [];
+  #outboxBytes = 0;
   #senders = new Map<MediaStreamTrack, RTCRtpSender>();
   #stats?: StatsSnapshot;
   #closed = false;
@@ -89,15 +100,21 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
     this.polite = isPolite(options.selfId, id);
     this.pc = new RTCPeerConnection(options.rtcConfig);
     this.#channel = this.pc.createDataChannel(DATA_CHANNEL.label, { negotiated: true, id: DATA_CHANNEL.id });
+    this.#channel.binaryType = 'arraybuffer';
     this.#channel.onopen = () => {
-      for (const message of this.#outbox.splice(0)) this.#channel.send(message);
+      this.#outboxBytes = 0;
+      for (const message of this.#outbox.splice(0)) this.#sendNow(message);
     };
-    this.#channel.onmessage = ({ data }) => {
+    this.#channel.onmessage = ({ data }: MessageEvent<unknown>) => {
+      if (data instanceof ArrayBuffer) return void this.emit('data', data);
+      let value: unknown;
       try {
-        this.emit('data', JSON.parse(data as string));
+        value = JSON.parse(data as string);
       } catch {
-        // Not ours: another app on the same channel, or garbage. Nothing to deliver.
+        return; // Not ours: another app on the same channel, or garbage. Nothing to deliver.
       }
+      // Outside the try: an exception in the app's handler is the app's, and must not vanish.
+      this.emit('data', value);
     };
 
     this.#offerFirst = options.offerFirst;
@@ -263,11 +280,33 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
     await sender.replaceTrack(next);
   }
 
-  /** Sends a JSON-serialisable value over the data channel; queued until the channel opens. */
+  /**
+   * Sends a JSON-serialisable value, or binary (`ArrayBuffer`, a typed array or `DataView`, which
+   * arrives as an `ArrayBuffer`), over the data channel. Queued until the channel opens, within
+   * `OUTBOX_LIMITS` (the oldest dropped past them).
+   */
   send(data: unknown): void {
-    const message = JSON.stringify(data);
-    if (this.#channel.readyState === 'open') this.#channel.send(message);
-    else this.#outbox.push(message);
+    const message: Outgoing =
+      data instanceof ArrayBuffer
+        ? data
+        : ArrayBuffer.isView(data)
+          ? (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer)
+          : JSON.stringify(data);
+    if (this.#channel.readyState === 'open') return this.#sendNow(message);
+    this.#outbox.push(message);
+    this.#outboxBytes += sizeOf(message);
+    while (this.#outbox.length > OUTBOX_LIMITS.messages || this.#outboxBytes > OUTBOX_LIMITS.bytes)
+      this.#outboxBytes -= sizeOf(this.#outbox.shift()!);
+  }
+
+  /** How many messages wait for the channel to open. */
+  get queued(): number {
+    return this.#outbox.length;
+  }
+
+  #sendNow(message: Outgoing): void {
+    if (typeof message === 'string') this.#channel.send(message);
+    else this.#channel.send(message);
   }
 
   async getStats(): Promise<ParticipantStats> {
@@ -282,6 +321,7 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
     this.#closed = true;
     if (this.#candidateTimer) clearTimeout(this.#candidateTimer);
     if (this.#firstOfferTimer) clearTimeout(this.#firstOfferTimer);
+    this.#outbox.length = 0;
     this.#channel.close();
     this.pc.close();
   }
