@@ -16,6 +16,9 @@ export class Chat {
   }
 
   setOpen(open: boolean): void {
+    // Closing, focus goes back to the button that opens it: left on the hidden input, keys would
+    // still go to the input until the browser's focus fix-up, and shortcuts would be lost.
+    if (!open && this.panel.contains(document.activeElement)) this.toggle.focus();
     this.panel.hidden = !open;
     this.toggle.setAttribute('aria-expanded', String(open));
     if (open) {
