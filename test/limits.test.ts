@@ -112,6 +112,26 @@ for (const edge of EDGES) {
       });
     });
 
+    describe('every frame costs from the rate', () => {
+      it('a flood of unknown events (and on /v1 of frames that are no request) is rate-limited too', async () => {
+        const server = await startServer({ rateLimit: 5, rateBurst: 10 });
+        const client = await connect(server.url, edge);
+        const answers = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => request(client, `invented-${i}`, {}).then((r) => !r.ok && r.error.code)),
+        );
+        assert.ok(answers.includes('unknown-event'), 'the first are answered unknown-event');
+        assert.ok(answers.includes('rate-limited'), 'the rest are refused by the rate limit');
+        if (edge === 'v1') {
+          const errors: string[] = [];
+          client.on('error', (e: { code: string }) => errors.push(e.code));
+          for (let i = 0; i < 30; i++) (client as unknown as { sendRaw(f: string): void }).sendRaw('not json');
+          await request(client, 'barrier');
+          assert.ok(errors.every((code) => code === 'rate-limited' || code === 'bad-request'));
+          assert.ok(errors.includes('rate-limited'), 'garbage is rate-limited like any frame');
+        }
+      });
+    });
+
     describe('connections', () => {
       it('beyond --max-connections-per-ip, one more is refused with too-many-connections; a freed place is reused', async () => {
         const server = await startServer({ maxConnectionsPerIp: 3 });

@@ -18,6 +18,15 @@ export class OversizePayload {
 }
 
 /**
+ * In place of an event whose frame was no request at all (not JSON, binary where text is due, no
+ * event name): an edge that decodes frames itself hands it over, and the gate answers `bad-request`
+ * — after the rate limit, like every other frame.
+ */
+export class MalformedFrame {
+  constructor(readonly problem: string) {}
+}
+
+/**
  * The payload of an event whose frame nested deeper than `MAX_NESTING_DEPTH`: an edge's decoder
  * puts it in place of the payload (the value never goes further), and the gate answers it.
  */

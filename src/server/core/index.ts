@@ -24,7 +24,7 @@ import type { Logger } from '../logger.js';
 import { signalKind, type Metrics } from '../metrics.js';
 import { iceServersFor } from '../turn.js';
 import { Cluster, type Member } from './cluster.js';
-import { OK, OversizePayload, TokenBucket, TooDeepPayload, parse } from './gate.js';
+import { MalformedFrame, OK, OversizePayload, TokenBucket, TooDeepPayload, parse } from './gate.js';
 import { KeptBudget, Session, isLobby, lobbyOf, type Link, type Numbered, type Outbound } from './session.js';
 import type { Store } from './redis.js';
 
@@ -313,10 +313,13 @@ export class Core {
    * could take it. The result is the answer (an ack, or an `error` event without one).
    */
   handle(session: Session, event: string, payload: unknown, text?: string): Ack | Promise<Ack> {
-    if (!CLIENT_EVENTS.has(event)) return protocolError('unknown-event', `unknown event '${event.slice(0, 64)}'`);
+    // Every frame a client sends costs it from its rate, whatever it is: a flood of unknown events or
+    // of garbage is refused as cheaply as one of signals.
     if (!this.#buckets.get(session)!.take()) {
-      return protocolError('rate-limited', `${event}: more than ${this.config.rateLimit} events/s`);
+      return protocolError('rate-limited', `${event.slice(0, 64)}: more than ${this.config.rateLimit} events/s`);
     }
+    if (payload instanceof MalformedFrame) return protocolError('bad-request', payload.problem);
+    if (!CLIENT_EVENTS.has(event)) return protocolError('unknown-event', `unknown event '${event.slice(0, 64)}'`);
     if (payload instanceof OversizePayload) {
       return protocolError('payload-too-large', `${event}: ${payload.bytes} bytes > ${this.config.maxPayloadBytes}`);
     }

@@ -29,7 +29,7 @@ import {
   type V1Welcome,
 } from '../../protocol/index.js';
 import { Refusal, clientAddress } from '../core/admission.js';
-import { OK, OversizePayload, TooDeepPayload, tooDeep } from '../core/gate.js';
+import { MalformedFrame, OK, OversizePayload, TooDeepPayload, tooDeep } from '../core/gate.js';
 import type { Link, Numbered, Session } from '../core/index.js';
 import { originAllowed } from '../http.js';
 import type { EdgeDeps } from './deps.js';
@@ -171,13 +171,14 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
     const started = performance.now();
     const session = c.session;
     if (session === null) return;
-    if (isBinary) {
-      return answer(c, '', undefined, { ok: false, error: badRequest('frames are JSON text') }, started);
-    }
     const bytes = (data as Buffer).length;
-    const decoded = decodeFrame((data as Buffer).toString());
+    const decoded = isBinary
+      ? { problem: 'frames are JSON text', ack: undefined }
+      : decodeFrame((data as Buffer).toString());
     if ('problem' in decoded) {
-      return answer(c, '', decoded.ack, { ok: false, error: badRequest(decoded.problem) }, started);
+      // Answered by the core's gate (after the rate limit, like any frame): `bad-request`.
+      const result = core.handle(session, '', new MalformedFrame(decoded.problem)) as Result;
+      return answer(c, '', decoded.ack, result, started);
     }
     const { event, ack } = decoded;
     // Keep-alive for browsers, which cannot see WebSocket pings: answered here, by the transport.
@@ -202,8 +203,6 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
       failed(c, event, ack, err, started);
     }
   };
-
-  const badRequest = (message: string): ProtocolError => ({ code: 'bad-request', message });
 
   // ---- connections: counted from the upgrade, admitted, then a session (new or taken back).
 
