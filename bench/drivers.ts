@@ -111,24 +111,40 @@ export async function connectPeer(
   };
 }
 
-/** A protocol-v1 client on `/v1`, as the SDK speaks it: a frame per event, the join acked. */
+/**
+ * A protocol-v1 client on `/v1`: a frame per event, the join acked — and sent as soon as the
+ * socket is open, not after the welcome (docs/protocol.md: requests sent before the welcome are
+ * handled once the session exists), so a client is ready after one round trip, as on PeerJS.
+ */
 async function connectV1(port: number, room: string, join: boolean): Promise<Endpoint> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/v1`, { perMessageDeflate: false });
-  const id = await new Promise<string>((resolve, reject) => {
+  let start = 0;
+  const frames = new Promise<{ id: string; joined?: { ok: boolean } }>((resolve, reject) => {
+    let id: string | undefined;
     ws.once('error', reject);
     ws.once('close', (code, reason) => reject(new Error(`v1: closed ${code} ${String(reason)}`)));
-    ws.once('message', (raw) => resolve((JSON.parse(raw.toString()) as { data: { id: string } }).data.id));
+    ws.once('open', () => {
+      start = performance.now();
+      if (join) ws.send(JSON.stringify({ event: 'join', data: { room }, ack: 1 }));
+    });
+    const onFrame = (raw: WebSocket.RawData) => {
+      const frame = JSON.parse(raw.toString()) as { event?: string; ack?: number; data: { id: string; ok: boolean } };
+      if (frame.event === 'welcome') id = frame.data.id;
+      else if (frame.ack === 1) {
+        ws.off('message', onFrame);
+        resolve({ id: id!, joined: frame.data });
+        return;
+      }
+      if (id !== undefined && !join) {
+        ws.off('message', onFrame);
+        resolve({ id });
+      }
+    };
+    ws.on('message', onFrame);
   });
-  let joinedIn: number | undefined;
-  if (join) {
-    const start = performance.now();
-    ws.send(JSON.stringify({ event: 'join', data: { room }, ack: 1 }));
-    const result = await new Promise<{ ok: boolean }>((resolve) =>
-      ws.once('message', (raw) => resolve((JSON.parse(raw.toString()) as { data: { ok: boolean } }).data)),
-    );
-    if (!result.ok) throw new Error(`join: ${JSON.stringify(result)}`);
-    joinedIn = performance.now() - start;
-  }
+  const { id, joined } = await frames;
+  const joinedIn = join ? performance.now() - start : undefined;
+  if (joined && !joined.ok) throw new Error(`join: ${JSON.stringify(joined)}`);
   return {
     id,
     joinedIn,

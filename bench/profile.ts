@@ -7,8 +7,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { ServerKind } from './drivers.js';
-import { sleep, startServer } from './lib.js';
+import { sleep, startServer, type Server } from './lib.js';
 import { callLoad } from './scenarios/call-rate.js';
+import { storm } from './scenarios/join-storm.js';
 import { echoLoad } from './scenarios/relay.js';
 
 interface ProfileNode {
@@ -18,7 +19,7 @@ interface ProfileNode {
 }
 
 /** Self and inclusive CPU share per function of a V8 .cpuprofile. */
-export function summarize(file: string, top = 25): string {
+export function summarize(file: string, top = 25, messages = 0): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: ProfileNode[];
     samples: number[];
@@ -49,17 +50,38 @@ export function summarize(file: string, top = 25): string {
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(6)}%  ${k}`)
+      .map(([k, t]) => {
+        const share = `${((100 * t) / total).toFixed(1).padStart(6)}%`;
+        // With a message count: µs of CPU per relayed message (timeDeltas are in µs).
+        return messages > 0 ? `${share} ${(t / messages).toFixed(2).padStart(7)} µs/unit  ${k}` : `${share}  ${k}`;
+      })
       .join('\n');
   return `self time:\n${rows(self)}\n\ninclusive time:\n${rows(inclusive)}`;
 }
 
-export async function profile(kind: ServerKind, loadName: 'echo' | 'calls' = 'echo'): Promise<string> {
+export async function profile(kind: ServerKind, loadName: 'echo' | 'calls' | 'storm' = 'echo'): Promise<string> {
   const dir = 'bench/results/profiles';
   const server = await startServer(kind, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  if (loadName === 'storm') {
+    // Three storms, each client closed before the next: per client, what connecting and joining cost.
+    let clients = 0;
+    for (let i = 0; i < 3; i++) {
+      const s = await storm(kind, server.port);
+      for (const endpoint of s.endpoints) endpoint.close();
+      clients += s.clients;
+    }
+    return stopAndSummarize(server, dir, clients, 'clients connected and joined');
+  }
   const load = loadName === 'calls' ? await callLoad(kind, server.port) : await echoLoad(kind, server.port);
+  const from = 'delivered' in load ? load.delivered() : 0;
   await sleep(10_000);
+  const delivered = ('delivered' in load ? load.delivered() : 0) - from;
   load.stop();
+  return stopAndSummarize(server, dir, delivered, 'messages relayed in 10 s');
+}
+
+/** Stops the profiled server and summarises its profile, per unit of `count` (messages, clients). */
+async function stopAndSummarize(server: Server, dir: string, count: number, what: string): Promise<string> {
   const exited = new Promise((resolve) => server.proc.once('exit', resolve));
   server.proc.kill('SIGINT'); // the bench servers exit on SIGINT, and V8 writes the profile
   await exited;
@@ -69,5 +91,6 @@ export async function profile(kind: ServerKind, loadName: 'echo' | 'calls' = 'ec
     .filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`))
     .map((f) => `${dir}/${f}`)
     .sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  return `${latest}\n\n${summarize(latest)}`;
+  const perUnit = count > 0 ? `\n${count} ${what}` : '';
+  return `${latest}${perUnit}\n\n${summarize(latest, 25, count)}`;
 }

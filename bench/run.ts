@@ -4,8 +4,8 @@
  * and this load generator to core 1; prints a table of medians with ratios to the scenario's
  * baseline, and writes the raw runs to bench/results/<scenario>-<time>.json.
  * `npm run bench -- chart` draws the latest result of every scenario into docs/images/benchmarks.svg;
- * `npm run bench -- profile <server> [--load echo|calls]` profiles one server under the relay-throughput
- * (or call-rate) load.
+ * `npm run bench -- profile <server> [--load echo|calls|storm]` profiles one server under the relay-throughput
+ * (or call-rate, or join-storm) load.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -109,7 +109,7 @@ const scenarios: Record<string, Scenario> = {
 
 const name = positionals[0];
 if (name === 'profile') {
-  const load = values.load === 'calls' ? 'calls' : 'echo';
+  const load = values.load === 'calls' || values.load === 'storm' ? values.load : 'echo';
   console.log(await profile((positionals[1] ?? 'tsunagu') as ServerKind, load));
   process.exit(0);
 }
@@ -119,7 +119,7 @@ if (name === 'chart') {
 }
 const scenario = scenarios[name];
 if (!scenario) {
-  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}|chart|profile <server> [--load echo|calls]> [--reps 3] [--servers a,b,...]
+  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}|chart|profile <server> [--load echo|calls|storm]> [--reps 3] [--servers a,b,...]
   idle-capacity also takes --conns 1000,5000,15000 and --hold 60 (seconds); call-setup takes --calls 20`);
   process.exit(2);
 }

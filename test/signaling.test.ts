@@ -1,6 +1,8 @@
 /** Protocol v1 — rooms, presence and targeted signals, as a real client sees them. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import { after, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import type { PeerInfo, PeerLeftEvent, SignalEvent } from '../src/protocol/index.js';
 import { EDGES, connect, joined, next, record, request, settle } from './helpers/clients.js';
 import { serverPerEdge, startServer } from './helpers/server.js';
@@ -267,4 +269,76 @@ for (const edge of EDGES) {
       }
     });
   });
+}
+
+describe('over v1, frames as any client may write them', () => {
+  const server = servers.v1;
+
+  /** A raw `/v1` socket: the frames it receives, in order, parsed. */
+  async function raw(): Promise<{ ws: WebSocket; frame(): Promise<V1Frame> }> {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1`);
+    const frames: V1Frame[] = [];
+    const waiting: Array<(f: V1Frame) => void> = [];
+    ws.on('message', (data) => {
+      const f = JSON.parse(String(data)) as V1Frame;
+      const w = waiting.shift();
+      if (w) w(f);
+      else frames.push(f);
+    });
+    after(() => ws.terminate());
+    await once(ws, 'open');
+    return {
+      ws,
+      frame: () =>
+        frames.length > 0
+          ? Promise.resolve(frames.shift()!)
+          : Promise.race([
+              new Promise<V1Frame>((resolve) => waiting.push(resolve)),
+              once(ws, 'close').then(() => Promise.reject(new Error('closed'))),
+            ]),
+    };
+  }
+
+  it('a join sent before the welcome is answered after it: a client may be ready after one round trip', async () => {
+    const client = await raw();
+    client.ws.send(JSON.stringify({ event: 'join', data: { room: 'at-once' }, ack: 1 }));
+    const welcome = await client.frame();
+    assert.equal(welcome.event, 'welcome');
+    const answer = await client.frame();
+    assert.equal(answer.ack, 1);
+    assert.equal((answer.data as { self: { id: string } }).self.id, (welcome.data as { id: string }).id);
+  });
+
+  it('a signal written with other key orders, spaces or a second `to` inside arrives as the value it is', async () => {
+    const [alice, bob] = [await raw(), await raw()];
+    const ids: string[] = [];
+    for (const [i, c] of [alice, bob].entries()) {
+      c.ws.send(JSON.stringify({ event: 'join', data: { room: 'shapes' }, ack: 1 }));
+      ids[i] = ((await c.frame()).data as { id: string }).id;
+      assert.equal((await c.frame()).ack, 1);
+    }
+    await alice.frame(); // bob's peer-joined
+    const bobId = ids[1]!;
+    const data = { description: { type: 'offer', sdp: 'v=0' }, to: 'someone-else' };
+    for (const frame of [
+      `{"event":"signal","data":{"to":${JSON.stringify(bobId)},"data":${JSON.stringify(data)}}}`,
+      `{"data":{"data":${JSON.stringify(data)},"to":${JSON.stringify(bobId)}},"event":"signal"}`,
+      `{ "event" : "signal", "data" : { "to" : ${JSON.stringify(bobId)}, "data" : ${JSON.stringify(data, null, 2)} } }`,
+      `{"event":"signal","data":{"to":${JSON.stringify(bobId)},"data":{"x":1}},"ack":7}`,
+    ]) {
+      alice.ws.send(frame);
+      const got = await bob.frame();
+      assert.equal(got.event, 'signal');
+      const expected = frame.endsWith('"ack":7}') ? { x: 1 } : data;
+      assert.deepEqual(got.data, { from: ids[0], data: expected });
+    }
+    assert.deepEqual((await alice.frame()).data, { ok: true }); // the ack of the last one
+  });
+});
+
+interface V1Frame {
+  event?: string;
+  ack?: number;
+  seq?: number;
+  data: unknown;
 }

@@ -11,25 +11,30 @@ const CLIENTS = 2_000;
 const ROOMS = 500;
 const IN_FLIGHT = 250;
 
+/** The storm itself against a running server: how long each client took, and the clients, connected. */
+export async function storm(kind: ServerKind, port: number) {
+  const ready: number[] = [];
+  const joins: number[] = [];
+  const endpoints: Endpoint[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < CLIENTS) {
+      const i = next++;
+      const start = performance.now();
+      const endpoint = await connectPeer(kind, port, `storm${i}`, `room-${i % ROOMS}`);
+      ready.push(performance.now() - start);
+      if (endpoint.joinedIn !== undefined) joins.push(endpoint.joinedIn);
+      endpoints.push(endpoint);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return { ready, joins, endpoints, seconds: (performance.now() - t0) / 1000, clients: CLIENTS };
+}
+
 export function joinStorm(kind: ServerKind): Promise<Record<string, number>> {
   return withServer(kind, async (server) => {
-    const ready: number[] = [];
-    const joins: number[] = [];
-    const endpoints: Endpoint[] = [];
-    let next = 0;
-    const t0 = performance.now();
-    const worker = async () => {
-      while (next < CLIENTS) {
-        const i = next++;
-        const start = performance.now();
-        const endpoint = await connectPeer(kind, server.port, `storm${i}`, `room-${i % ROOMS}`);
-        ready.push(performance.now() - start);
-        if (endpoint.joinedIn !== undefined) joins.push(endpoint.joinedIn);
-        endpoints.push(endpoint);
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    const total = (performance.now() - t0) / 1000;
+    const { ready, joins, endpoints, seconds } = await storm(kind, server.port);
     for (const endpoint of endpoints) endpoint.close();
     ready.sort((a, b) => a - b);
     joins.sort((a, b) => a - b);
@@ -39,7 +44,7 @@ export function joinStorm(kind: ServerKind): Promise<Record<string, number>> {
       ...(joins.length > 0
         ? { join_ack_p50_ms: +quantile(joins, 0.5).toFixed(2), join_ack_p99_ms: +quantile(joins, 0.99).toFixed(2) }
         : {}),
-      joins_per_s: Math.round(CLIENTS / total),
+      joins_per_s: Math.round(CLIENTS / seconds),
     };
   });
 }

@@ -384,7 +384,11 @@ export class Core {
     if (room === null) return protocolError('not-in-room', 'signal: join a room first');
     const target = to === session.id ? undefined : this.sessions.get(to);
     if (target !== undefined && target.room === room) {
-      target.push({ event: 'signal', data: { from: session.id, data }, text }, this.#now);
+      // With its text, the parsed data is not kept: the ledger holds one string, not a tree of objects.
+      target.push(
+        { event: 'signal', data: text !== undefined ? { from: session.id } : { from: session.id, data }, text },
+        this.#now,
+      );
     } else {
       const member = to === session.id ? undefined : this.#views.get(room)?.get(to);
       if (member === undefined && this.cluster && to !== session.id) return this.#signalUnseen(session, to, data, text);

@@ -19,7 +19,7 @@ export interface Outbound {
   data: unknown;
   /**
    * For a signal: its data as the text its sender wrote, relayed without a second stringify; then
-   * `data` is `{ from, data }`, or `{ from }` alone when it came as text from another node.
+   * `data` is `{ from }` alone (the parsed value is not kept alive by the ledger).
    */
   text?: string;
   /** Its size as kept (`approxBytes`), measured once for every session it goes to. */
@@ -53,7 +53,7 @@ export interface Link {
   close(reason: string): void;
 }
 
-/** Events kept per session: more than a newcomer to a full room is sent at once (~20), little memory. */
+/** Events kept per session: more than a newcomer to a full room is sent at once (~20), little memory. A power of two (the ledger is a ring). */
 export const KEPT_EVENTS = 32;
 /** Bytes kept per session: 32 offers of ~8 KB; not 32 frames of the 64 KB any client may send. */
 export const KEPT_BYTES_PER_SESSION = 256 * 1024;
@@ -104,10 +104,12 @@ export class KeptBudget {
     return this.#byAddress.get(address) ?? 0;
   }
 
-  add(address: string, bytes: number): void {
+  /** Adds `bytes` (negative: lets go of them) to what `address` holds; what it holds now. */
+  add(address: string, bytes: number): number {
     const total = this.held(address) + bytes;
     if (total <= 0) this.#byAddress.delete(address);
     else this.#byAddress.set(address, total);
+    return Math.max(0, total);
   }
 }
 
@@ -127,8 +129,14 @@ export const lobbyOf = (identity: Identity | null): string => (identity ? `${LOB
 export const isLobby = (group: string): boolean => group.startsWith(LOBBY);
 
 export class Session {
-  /** Numbered events, oldest first, the last `KEPT_EVENTS` at most. */
-  readonly kept: Numbered[] = [];
+  /**
+   * The ledger: numbered events in a ring, oldest at `#head`, at most `KEPT_EVENTS`. A ring, so
+   * that keeping one more and letting the oldest go — what every relayed signal does once the
+   * ledger is full — moves nothing; it starts small and grows to its bound (idle sessions are many).
+   */
+  #ring: Array<Numbered | undefined> = [];
+  #head = 0;
+  #count = 0;
   seq = 0;
   /** Joined room, or null (then it is in the lobby of the classic relay). */
   room: string | null = null;
@@ -144,7 +152,7 @@ export class Session {
   ended = false;
   /** Whether events are kept at all: not when its client could never resume (no window, old protocol). */
   keeps = true;
-  /** Bytes of `kept`, as `approxBytes` counts them. */
+  /** Bytes of the kept events, as `approxBytes` counts them. */
   keptBytes = 0;
 
   constructor(
@@ -173,6 +181,11 @@ export class Session {
     return lobbyOf(this.identity);
   }
 
+  /** The kept events, oldest first (a copy). */
+  get kept(): Numbered[] {
+    return this.#from(0);
+  }
+
   /** Numbers `event`, keeps it, and writes it if connected. */
   push(event: Outbound, now: number): void {
     if (this.ended) return;
@@ -194,30 +207,57 @@ export class Session {
    */
   keep(numbered: Numbered): void {
     const bytes = (numbered.bytes ??= approxBytes(numbered.data, this.budget.perSession));
-    this.kept.push(numbered);
+    if (this.#count === KEPT_EVENTS) this.#let(1);
+    if (this.#count === this.#ring.length) this.#grow();
+    this.#ring[(this.#head + this.#count) & (this.#ring.length - 1)] = numbered;
+    this.#count++;
     this.keptBytes += bytes;
-    this.budget.add(this.address, bytes);
-    while (
-      this.kept.length > 0 &&
-      (this.kept.length > KEPT_EVENTS ||
-        this.keptBytes > this.budget.perSession ||
-        this.budget.held(this.address) > this.budget.perAddress)
-    ) {
-      this.#let(1);
+    let held = this.budget.add(this.address, bytes);
+    while (this.#count > 0 && (this.keptBytes > this.budget.perSession || held > this.budget.perAddress)) {
+      held -= this.#let(1);
     }
   }
 
-  /** Lets go of the oldest `n` kept events. */
-  #let(n: number): void {
+  /** Twice the room, up to `KEPT_EVENTS` (a power of two, so an index wraps with a mask). */
+  #grow(): void {
+    const ring = new Array<Numbered | undefined>(Math.min(KEPT_EVENTS, Math.max(4, this.#ring.length * 2)));
+    for (let i = 0; i < this.#count; i++) ring[i] = this.#at(i);
+    this.#ring = ring;
+    this.#head = 0;
+  }
+
+  /** The `i`th kept event, oldest first. */
+  #at(i: number): Numbered {
+    return this.#ring[(this.#head + i) & (this.#ring.length - 1)]!;
+  }
+
+  /** Kept events from the `i`th on, oldest first. */
+  #from(i: number): Numbered[] {
+    const out: Numbered[] = [];
+    for (; i < this.#count; i++) out.push(this.#at(i));
+    return out;
+  }
+
+  /** Lets go of the oldest `n` kept events; the bytes they took. */
+  #let(n: number): number {
     let bytes = 0;
-    for (const gone of this.kept.splice(0, n)) bytes += gone.bytes ?? 0;
+    for (let i = 0; i < n; i++) {
+      const slot = this.#head;
+      bytes += this.#ring[slot]!.bytes ?? 0;
+      this.#ring[slot] = undefined;
+      this.#head = (slot + 1) & (this.#ring.length - 1);
+    }
+    this.#count -= n;
     this.keptBytes -= bytes;
     this.budget.add(this.address, -bytes);
+    return bytes;
   }
 
   /** Lets go of everything kept (the session is over, or moved to another node). */
   clear(): void {
-    this.#let(this.kept.length);
+    this.#let(this.#count);
+    this.#ring = [];
+    this.#head = 0;
   }
 
   /**
@@ -226,15 +266,15 @@ export class Session {
    */
   after(seen: number): Numbered[] | null {
     if (!Number.isSafeInteger(seen) || seen < 0 || seen > this.seq) return null;
-    const first = this.seq - this.kept.length + 1;
+    const first = this.seq - this.#count + 1;
     if (seen + 1 < first) return null;
-    return this.kept.slice(seen + 1 - first);
+    return this.#from(seen + 1 - first);
   }
 
   /** Lets go of kept events older than `before`: written long enough ago to have been received. */
   forget(before: number): void {
     let n = 0;
-    while (n < this.kept.length && this.kept[n].at < before) n++;
+    while (n < this.#count && this.#at(n).at < before) n++;
     if (n > 0) this.#let(n);
   }
 }

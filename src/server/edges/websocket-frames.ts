@@ -1,8 +1,10 @@
 /**
  * Frames of protocol v1 over a plain WebSocket (src/protocol/v1.ts): one JSON object per text
  * frame, parsed once. A signal's `data` is kept as the text its sender wrote when the frame has the
- * exact shape clients write (as src/server/parser.ts does for socket.io), so a 4–7 KB description is
- * relayed without a second stringify.
+ * exact shape clients write (as src/server/parser.ts does for socket.io's large ones), so it is
+ * relayed without a second stringify and its ledger entry holds one string, not the parsed tree.
+ * Unlike on socket.io (no WeakMap to fill here), finding the text is cheaper than serialising even
+ * for a 250-byte candidate: every signal takes this path (measured: `bench/micro/hot.ts`).
  */
 import type { Result } from '../../protocol/index.js';
 import type { Numbered } from '../core/session.js';
@@ -22,8 +24,6 @@ export interface Undecodable {
   ack: number | undefined;
 }
 
-/** Signals at least this long are relayed as their text (see parser.ts for the measurement). */
-const TEXT_FROM = 1024;
 const SIGNAL_PREFIX = '{"event":"signal","data":{"to":';
 
 const isAck = (ack: unknown): ack is number => typeof ack === 'number' && Number.isSafeInteger(ack) && ack > 0;
@@ -60,7 +60,6 @@ export function decodeFrame(frame: string): Decoded | Undecodable {
   let text: string | undefined;
   if (
     event === 'signal' &&
-    frame.length >= TEXT_FROM &&
     typeof data === 'object' &&
     data !== null &&
     typeof (data as { to?: unknown }).to === 'string' &&
