@@ -154,6 +154,7 @@ export class Session {
   keeps = true;
   /** Bytes of the kept events, as `approxBytes` counts them. */
   keptBytes = 0;
+  #stamp: { readonly from: string } | null = null;
 
   constructor(
     readonly id: string,
@@ -179,6 +180,14 @@ export class Session {
   /** Its lobby (`lobbyOf`): where it is while in no room. */
   get lobby(): string {
     return lobbyOf(this.identity);
+  }
+
+  /**
+   * `{ from: id }`, the data of every signal it sends as text (`Outbound.text`): one object per
+   * session, shared by all of them, not one per signal.
+   */
+  get stamp(): { readonly from: string } {
+    return (this.#stamp ??= Object.freeze({ from: this.id }));
   }
 
   /** The kept events, oldest first (a copy). */

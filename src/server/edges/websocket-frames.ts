@@ -25,6 +25,7 @@ export interface Undecodable {
 }
 
 const SIGNAL_PREFIX = '{"event":"signal","data":{"to":';
+const DATA_KEY = ',"data":';
 
 const isAck = (ack: unknown): ack is number => typeof ack === 'number' && Number.isSafeInteger(ack) && ack > 0;
 
@@ -34,11 +35,15 @@ const isAck = (ack: unknown): ack is number => typeof ack === 'number' && Number
  * orders, whitespace, extra keys) is serialised again as usual.
  */
 function signalText(frame: string, to: string, ack: number | undefined): string | undefined {
-  const prefix = `${SIGNAL_PREFIX}${JSON.stringify(to)},"data":`;
-  if (!frame.startsWith(prefix)) return undefined;
+  // Compared in place (no prefix string built per frame): `{"event":"signal","data":{"to":` `"<to>"` `,"data":`.
+  if (!frame.startsWith(SIGNAL_PREFIX)) return undefined;
+  const quoted = JSON.stringify(to);
+  if (!frame.startsWith(quoted, SIGNAL_PREFIX.length)) return undefined;
+  const start = SIGNAL_PREFIX.length + quoted.length;
+  if (!frame.startsWith(DATA_KEY, start)) return undefined;
   const suffix = ack === undefined ? '}}' : `},"ack":${ack}}`;
   if (!frame.endsWith(suffix)) return undefined;
-  const text = frame.slice(prefix.length, frame.length - suffix.length);
+  const text = frame.slice(start + DATA_KEY.length, frame.length - suffix.length);
   // `to` repeated after `data` (duplicate keys parse, the last wins) would carry a second `to` along.
   return text.includes('"to":') ? undefined : text;
 }
