@@ -76,6 +76,14 @@ describe('security headers', () => {
     assert.equal(res.headers.get('cache-control'), 'public, max-age=300');
   });
 
+  it('the classic socket.io client script is loadable from any origin, and read only as a script', async () => {
+    const res = await fetch(`${server.url}/socket.io/socket.io.js`);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    assert.equal(res.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  });
+
   it('the API, /ice-servers, /readyz and a 404 are never stored', async () => {
     for (const path of ['/api/v1/rooms', '/api/v1/openapi.json', '/ice-servers', '/readyz', '/healthz', '/nope']) {
       const res = await fetch(`${server.url}${path}`);
