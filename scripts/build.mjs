@@ -3,14 +3,15 @@
 // server serves: the SDK for a <script> tag (dist/sdk/) and the classic socket.io client.
 // (Type declarations: `npm pack` runs tsc; the SDK package builds itself, see packages/client.)
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 
 const sdkVersion = JSON.parse(readFileSync('packages/client/package.json', 'utf8')).version;
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist/web', { recursive: true });
 
-await Promise.all([
+const [, web] = await Promise.all([
   build({
     entryPoints: { cli: 'src/cli.ts', index: 'src/server/index.ts', protocol: 'src/protocol/index.ts' },
     outdir: 'dist',
@@ -22,11 +23,16 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning',
   }),
+  // The app's scripts and styles, named by their content (`app-<hash>.js`): the server lets browsers
+  // keep them for a year without asking again, and a new build's pages name new files. The pages
+  // are rewritten below to name them.
   build({
     entryPoints: readdirSync('web')
-      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /\.(ts|css)$/.test(f))
       .map((f) => `web/${f}`),
     outdir: 'dist/web',
+    entryNames: '[name]-[hash]',
+    metafile: true,
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -71,7 +77,26 @@ await Promise.all([
   }),
 ]);
 
-// Pages and assets are copied as they are; the .ts entry points above are what they load.
+// `/app.js` in a page → `/app-<hash>.js`, the file the build above wrote for web/app.ts.
+const hashed = new Map(
+  Object.entries(web.metafile.outputs)
+    .filter(([, output]) => output.entryPoint !== undefined)
+    .map(([file, output]) => {
+      const ext = extname(file);
+      return [`${basename(output.entryPoint, extname(output.entryPoint))}${ext}`, basename(file)];
+    }),
+);
 for (const file of readdirSync('web')) {
-  if (/\.(html|css|svg|png|ico)$/.test(file)) cpSync(`web/${file}`, `dist/web/${file}`);
+  if (file.endsWith('.html')) {
+    const html = readFileSync(`web/${file}`, 'utf8').replace(
+      /(src|href)="\/([\w-]+\.(?:js|css))"/g,
+      (_, attr, name) => {
+        if (!hashed.has(name)) throw new Error(`web/${file} names /${name}, which the build does not make`);
+        return `${attr}="/${hashed.get(name)}"`;
+      },
+    );
+    writeFileSync(`dist/web/${file}`, html);
+  } else if (/\.(svg|png|ico)$/.test(file)) {
+    cpSync(`web/${file}`, `dist/web/${file}`);
+  }
 }

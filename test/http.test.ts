@@ -14,8 +14,11 @@ describe('http', () => {
     for (const label of ['Start video', 'Stop video', 'Connect', 'Hang up']) assert.ok(html.includes(label), label);
   });
 
-  it('serves the bundled app script', async () => {
-    const res = await fetch(`${server.url}/app.js`);
+  it('serves the bundled app script the page names (app-<content hash>.js)', async () => {
+    const html = await (await fetch(`${server.url}/`)).text();
+    const script = /<script type="module" src="(\/app-[A-Z2-7]{8}\.js)"><\/script>/.exec(html)?.[1];
+    assert.ok(script, 'the page names its hashed script');
+    const res = await fetch(`${server.url}${script}`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /javascript/);
   });

@@ -36,7 +36,10 @@ describe('display names', () => {
 
 describe('the web app as served', () => {
   it('has source maps without the sources', async () => {
-    const res = await fetch(`${server.url}/app.js.map`);
+    const html = await (await fetch(`${server.url}/`)).text();
+    const script = /src="(\/app-\w+\.js)"/.exec(html)?.[1];
+    assert.ok(script);
+    const res = await fetch(`${server.url}${script}.map`);
     assert.equal(res.status, 200);
     const map = (await res.json()) as { sources: string[]; sourcesContent?: unknown };
     assert.ok(map.sources.length > 0);

@@ -45,8 +45,11 @@ function serve(file: Served, req: IncomingMessage, res: ServerResponse): void {
     'cache-control': 'public, max-age=0',
     etag: file.etag,
     vary: 'Accept-Encoding',
-    // A public script, the same for every page: one loaded with `crossorigin` may see its errors.
+    // A public script, the same for every page: one loaded with `crossorigin` may see its errors,
+    // and pages on any origin may load it (the tutorial's page is on its own site).
     'access-control-allow-origin': '*',
+    'cross-origin-resource-policy': 'cross-origin',
+    'x-content-type-options': 'nosniff',
   };
   const tags = req.headers['if-none-match']?.split(',').map((t) => t.trim().replace(/^W\//, ''));
   if (tags?.includes(file.etag) || tags?.includes('*')) {

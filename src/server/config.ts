@@ -93,6 +93,30 @@ export const optionSpecs = {
     doc: 'Address to listen on, e.g. 127.0.0.1 to stay on this machine.',
     parse: (raw: string) => raw.trim(),
   } satisfies OptionSpec<string>,
+  metricsPort: {
+    env: 'METRICS_PORT',
+    value: '<port>',
+    default: null as number | null,
+    shownDefault: '(none: /metrics on --port)',
+    doc: 'TCP port of a second HTTP server that serves only /metrics (room and traffic counts); with it, --port no longer serves /metrics. 0 picks a free port.',
+    parse: integer(0, 65535),
+  } satisfies OptionSpec<number | null>,
+  metricsHost: {
+    env: 'METRICS_HOST',
+    value: '<address>',
+    default: '',
+    shownDefault: "--host's",
+    doc: 'Address the --metrics-port server listens on, e.g. 127.0.0.1 or a private interface only Prometheus reaches.',
+    parse: text,
+  } satisfies OptionSpec<string>,
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    value: '<secret>',
+    default: '',
+    shownDefault: '(none: /metrics is open)',
+    doc: 'Bearer token /metrics asks for in its Authorization header, on whichever port serves it; at least 16 characters. Prefer the environment variable.',
+    parse: text,
+  } satisfies OptionSpec<string>,
   iceServers: {
     env: 'ICE_SERVERS',
     value: '<json>',
@@ -392,6 +416,12 @@ export function checkConfig(config: Config): Config {
   }
   if (config.webhookUrls.length > 0 && config.webhookSecret.length < 16) {
     throw new ConfigError('--webhook-url needs a --webhook-secret of at least 16 characters');
+  }
+  if (config.metricsHost && config.metricsPort === null) {
+    throw new ConfigError('--metrics-host needs --metrics-port');
+  }
+  if (config.metricsToken && config.metricsToken.length < 16) {
+    throw new ConfigError('--metrics-token must be at least 16 characters');
   }
   if (Boolean(config.turnSecret) !== Boolean(config.turnUrls)) {
     throw new ConfigError('--turn-secret and --turn-urls go together');

@@ -1,7 +1,8 @@
 /**
  * Plain HTTP beside socket.io on the one port: the web app's static files, liveness and readiness,
- * Prometheus metrics, TURN credentials and the PeerJS endpoint's routes, behind the same origin
- * allowlist as the sockets.
+ * Prometheus metrics (unless `--metrics-port` moves them), TURN credentials and the PeerJS
+ * endpoint's routes, behind the same origin allowlist as the sockets, every answer with the
+ * security headers of `security-headers.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,9 +13,11 @@ import { AuthError, type Verify } from './auth.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { createMetricsHandler } from './metrics-http.js';
 import type { PeerjsEndpoint } from './peerjs/endpoint.js';
 import { webRoot } from './package-info.js';
 import { serveSdkScript } from './sdk-script.js';
+import { setSecurityHeaders, staticCacheControl } from './security-headers.js';
 import { iceServersFor } from './turn.js';
 
 /** Whether a page from `origin` may talk to us. Requests without an Origin come from no page. */
@@ -44,6 +47,9 @@ export interface HttpDeps {
 const json = (res: ServerResponse, status: number, body: unknown) =>
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
+const notFound = (res: ServerResponse) =>
+  res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found\n');
+
 const fail = (res: ServerResponse, status: number, code: ErrorCode, message: string) =>
   json(res, status, { ok: false, error: { code, message } });
 
@@ -51,6 +57,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   const { config, log, metrics, health, verify, peerjs } = deps;
   if (!existsSync(webRoot)) log.warn({ webRoot }, 'web app not built: run `npm run build`');
   const serveStatic = sirv(webRoot, { etag: true, dev: false });
+  const serveMetrics = createMetricsHandler(config, metrics, log);
 
   const iceServers = async (req: IncomingMessage, url: URL, res: ServerResponse) => {
     let identity = `anonymous-${randomUUID().slice(0, 8)}`;
@@ -68,6 +75,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   };
 
   return (req, res) => {
+    setSecurityHeaders(res);
     const origin = req.headers.origin;
     if (!originAllowed(origin, config.allowedOrigins)) {
       return fail(res, 403, 'forbidden', `origin ${origin} is not allowed`);
@@ -88,14 +96,9 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
         return json(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
       }
       case '/metrics':
-        metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-          (err: unknown) => {
-            log.error({ err }, 'metrics failed');
-            res.writeHead(500).end();
-          },
-        );
-        return;
+        // With --metrics-port, /metrics is served there only: here it is like any unknown path.
+        if (config.metricsPort !== null) return notFound(res);
+        return serveMetrics(req, res);
       case '/ice-servers':
         if (req.method === 'OPTIONS') {
           res
@@ -112,8 +115,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     if (deps.api?.(req, res, url)) return;
     if (peerjs?.handleHttp(req, res, url)) return;
     if (serveSdkScript(req, res, url.pathname)) return;
-    serveStatic(req, res, () => {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
+    res.setHeader('cache-control', staticCacheControl(url.pathname));
+    serveStatic(req, res, () => void notFound(res));
   };
 }

@@ -12,6 +12,7 @@ import { attachWebSocket } from './edges/websocket.js';
 import { createHttpHandler, type Health } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createMetricsHandler, listenMetrics } from './metrics-http.js';
 import { attachPeerjs, type PeerjsEndpoint } from './peerjs/endpoint.js';
 import { drain } from './shutdown.js';
 import { Webhooks } from './webhooks.js';
@@ -23,6 +24,8 @@ export interface TsunaguServer {
   /** Base URL, e.g. `http://127.0.0.1:9001`, with the port actually bound. */
   url: string;
   port: number;
+  /** Base URL of the `--metrics-port` server, when there is one (it serves `/metrics` only). */
+  metricsUrl: string | null;
   io: IoServer;
   http: HttpServer;
   core: Core;
@@ -103,7 +106,9 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       ? `[${config.host}]`
       : config.host;
   const url = `http://${urlHost}:${port}`;
-  log.info({ url, port, auth: config.auth, node: core.node }, 'listening');
+  const metricsServer =
+    config.metricsPort === null ? null : await listenMetrics(config, createMetricsHandler(config, metrics, log));
+  log.info({ url, port, metricsUrl: metricsServer?.url, auth: config.auth, node: core.node }, 'listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -114,11 +119,12 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
       http.closeAllConnections();
       await closed;
       webhooks?.close();
-      await core.close();
+      await Promise.all([core.close(), metricsServer?.close()]);
     })());
   return {
     url,
     port,
+    metricsUrl: metricsServer?.url ?? null,
     io: socketio.io,
     http,
     core,

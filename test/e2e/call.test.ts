@@ -6,15 +6,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { E2E, launchBrowser, mediaContext } from '../helpers/browser.js';
+import { watchCsp } from '../helpers/csp.js';
 import { startServer } from '../helpers/server.js';
 
 const server = await startServer();
 const browser = await launchBrowser();
 
+/** What each page's Content-Security-Policy refused since it was opened. */
+const refused = new WeakMap<Page, string[]>();
+
 async function openPage(room: string): Promise<Page> {
   const context = await mediaContext(browser, server.url);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
+  refused.set(page, await watchCsp(page));
   await page.goto(`${server.url}/one-to-one.html?room=${room}`);
   await page.waitForFunction(() => window.tsunagu?.client.state === 'connected');
   return page;
@@ -119,6 +124,10 @@ describe('a 1:1 call in Chromium', () => {
       assert.equal(await connectionState(carol), 'none');
       assert.equal(await carol.evaluate(() => window.tsunagu.peers.size), 0);
       assert.equal(await carol.locator('#debug-log li').count(), 0);
+
+      // All of it under the server's CSP (scripts, styles and connections from its origin only):
+      // nothing the page did was refused.
+      for (const page of [alice, bob, carol]) assert.deepEqual(refused.get(page), []);
     },
   );
 

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   connectedTo,
+  cspRefusals,
   framesFlowing,
   join,
   openApp,
@@ -53,6 +54,9 @@ describe('a mesh call in Chromium', () => {
       }
       assert.equal(links, 12);
       for (const page of pages) assert.equal((await tileOwners(page)).length, 4);
+      // All of it under the server's CSP (scripts, styles and connections from its origin only):
+      // nothing the app does was refused.
+      for (const page of pages) assert.deepEqual(cspRefusals(page), []);
 
       // Dai leaves: Dai's tile disappears from the three others, who stay connected to each other.
       await pages[3].click('#leave');

@@ -1,6 +1,12 @@
 /** Drives the video-call app in Chromium: open, join, and wait on what getStats() says. */
 import type { Browser, Page } from 'playwright-core';
 import { mediaContext } from './browser.js';
+import { watchCsp } from './csp.js';
+
+const refusedByCsp = new WeakMap<Page, string[]>();
+
+/** What the page's Content-Security-Policy refused since `openApp` opened it (see `watchCsp`). */
+export const cspRefusals = (page: Page): string[] => refusedByCsp.get(page) ?? [];
 
 /**
  * Opens the app in a fresh context, camera and mic allowed, name filled in. Small (480×360): these
@@ -11,6 +17,7 @@ export async function openApp(browser: Browser, baseUrl: string, room: string, n
   const context = await mediaContext(browser, baseUrl, { width: 480, height: 360 });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
+  refusedByCsp.set(page, await watchCsp(page));
   await page.goto(`${baseUrl}/?room=${room}`);
   await page.fill('#name-input', name);
   return page;
