@@ -113,21 +113,38 @@ export interface Node {
   port: number;
   /** Everything it logged so far (JSON lines). */
   output(): string;
+  /** Its inspector's WebSocket address, when started with `inspect` (see startNodeWith). */
+  inspector?: string | null;
 }
 
 /** A tsunagu node as its own process (so a test can kill it outright). */
-export async function startNode(...args: string[]): Promise<Node> {
+export function startNode(...args: string[]): Promise<Node> {
+  return startNodeWith({}, ...args);
+}
+
+/**
+ * A node as its own process, with Node's inspector on a free loopback port when `inspect` is set:
+ * a test can then force a garbage collection in it through the inspector protocol (inspector.ts)
+ * and read an honest heap figure from /metrics, with nothing added to the server for it.
+ */
+export async function startNodeWith(options: { inspect?: boolean }, ...args: string[]): Promise<Node> {
+  const flags = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli.ts', '--port', '0', '--host', '127.0.0.1', ...args],
+    [...flags, '--import', 'tsx', 'src/cli.ts', '--port', '0', '--host', '127.0.0.1', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   let output = '';
+  let errors = '';
   proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   after(() => proc.kill('SIGKILL'));
   const line = await waitForLine(proc, /"msg":"listening"/);
   const { port } = JSON.parse(line) as { port: number };
-  return { proc, url: `http://127.0.0.1:${port}`, port, output: () => output };
+  // The inspector prints its address on stderr before any module loads: it is there by now.
+  const inspector = options.inspect ? (/Debugger listening on (ws:\/\/\S+)/.exec(errors)?.[1] ?? null) : null;
+  if (options.inspect && inspector === null) throw new Error(`no inspector address in:\n${errors}`);
+  return { proc, url: `http://127.0.0.1:${port}`, port, output: () => output, inspector };
 }
