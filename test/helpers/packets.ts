@@ -188,6 +188,10 @@ const socketIoHostile: fc.Arbitrary<Input> = fc
     fc
       .constantFrom('42[', '42{}', '42"x"', '42[]', '42[null]', '42[{}]', '42["connect"]', '42["disconnect"]')
       .map((f) => [f]),
+    fc
+      .constantFrom('42-1["join",{}]', '42x["join",{}]', '421.5["join",{}]', '42 1["join",{}]', '43/admin,1[{}]')
+      .map((f) => [f]),
+    fc.constantFrom('451-/admin,["message",{"_placeholder":true,"num":0}]').map((f) => [f, Buffer.from([1])]),
     fc.constantFrom('42["newListener",{}]', '42["removeListener"]', '43{}', '4' + nest(5_000)).map((f) => [f]),
     fc.string({ maxLength: 60 }).map((s) => [`4${s}`]),
     fc
@@ -264,7 +268,7 @@ function leavesServer(frame: string): boolean {
 
 const peerjsType = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE', 'EXPIRE', 'HEARTBEAT').map(j) },
-  { weight: 1, arbitrary: fc.constantFrom('"OPEN"', '"ERROR"', '"ID-TAKEN"', '"offer"', '""').map((t) => t) },
+  { weight: 1, arbitrary: fc.constantFrom('"OPEN"', '"ERROR"', '"ID-TAKEN"', '"offer"', '""') },
   { weight: 1, arbitrary: anyJson },
 );
 const peerjsDst = fc.oneof(
