@@ -154,15 +154,16 @@ function roundTrips(a: Client, b: Client) {
 describe('fuzzing every edge at the packet level, against a node of its own', () => {
   it(`${INPUTS} generated packets on socket.io, /v1 and /peerjs: only valid answers, bystanders served throughout, no crash, heap back to its baseline`, async (t) => {
     const node = await startNodeWith(
-      { inspect: true },
+      { inspect: true, logLevel: 'warn' },
       ...['--rate-limit', '1000000', '--rate-burst', '1000000', '--max-connections-per-ip', '1000'],
       ...['--resume-window', '1', '--peerjs-expire', '1'],
     );
     const pairs = await Promise.all(
       (['socket.io', 'v1'] as const).map(async (edge) => {
         const [a, b] = await Promise.all([connect(node.url, edge), connect(node.url, edge)]);
-        await joined(a, 'bystanders');
-        await joined(b, 'bystanders');
+        // A room of their own per pair, which no fuzzing client joins.
+        await joined(a, `bystanders-${edge}`);
+        await joined(b, `bystanders-${edge}`);
         // What the joins told them (peer-joined, socket.io's session) is in before they listen.
         await Promise.all([settle(a), settle(b)]);
         return roundTrips(a, b);
