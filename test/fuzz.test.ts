@@ -102,6 +102,34 @@ describe('what the packet fuzz found', () => {
   });
 });
 
+describe('what the packet fuzz found: one transport, one session', () => {
+  it('CONNECTs pipelined on one socket.io transport open one session; the others are refused bad-request', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    after(() => ws.terminate());
+    const answers: string[] = [];
+    let wake = () => {};
+    ws.on('message', (data) => {
+      const text = String(data);
+      if (text.startsWith('0{')) {
+        // All read in one go, before the first one's admission is done.
+        const socket = (ws as unknown as { _socket: Socket })._socket;
+        socket.cork();
+        for (let i = 0; i < 50; i++) ws.send('40');
+        socket.uncork();
+      } else if (/^4[04]/.test(text)) {
+        answers.push(text);
+        wake();
+      }
+    });
+    while (answers.length < 50) await new Promise<void>((resolve) => (wake = resolve));
+    assert.equal(answers.filter((a) => a.startsWith('40{')).length, 1, answers.slice(0, 3).join('\n'));
+    for (const refusal of answers.filter((a) => a.startsWith('44'))) {
+      assert.equal((JSON.parse(refusal.slice(2)) as { data: { code: string } }).data.code, 'bad-request');
+    }
+    assert.equal(ws.readyState, WebSocket.OPEN, 'the transport and its one session stay');
+  });
+});
+
 function socketRoom(payload: unknown): unknown {
   return typeof payload === 'object' && payload !== null ? (payload as { room?: unknown }).room : undefined;
 }
