@@ -113,21 +113,60 @@ export interface Node {
   port: number;
   /** Everything it logged so far (JSON lines). */
   output(): string;
+  /** Its inspector's WebSocket address, when started with `inspect` (see startNodeWith). */
+  inspector?: string | null;
 }
 
 /** A tsunagu node as its own process (so a test can kill it outright). */
-export async function startNode(...args: string[]): Promise<Node> {
+export function startNode(...args: string[]): Promise<Node> {
+  return startNodeWith({}, ...args);
+}
+
+/**
+ * A node as its own process, with Node's inspector on a free loopback port when `inspect` is set:
+ * a test can then force a garbage collection in it through the inspector protocol (inspector.ts)
+ * and read an honest heap figure from /metrics, with nothing added to the server for it. With a
+ * `logLevel` above info (a node that takes a flood, whose info lines would cost it more than the
+ * flood), it never says it listens: it gets a free port, and is ready once /healthz answers.
+ */
+export async function startNodeWith(
+  options: { inspect?: boolean; logLevel?: 'warn' | 'error' },
+  ...args: string[]
+): Promise<Node> {
+  const flags = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
+  const quiet = options.logLevel !== undefined;
+  const listen = quiet ? ['--port', String(await freePort()), '--log-level', options.logLevel!] : ['--port', '0'];
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli.ts', '--port', '0', '--host', '127.0.0.1', ...args],
+    [...flags, '--import', 'tsx', 'src/cli.ts', ...listen, '--host', '127.0.0.1', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   let output = '';
+  let errors = '';
   proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   after(() => proc.kill('SIGKILL'));
-  const line = await waitForLine(proc, /"msg":"listening"/);
-  const { port } = JSON.parse(line) as { port: number };
-  return { proc, url: `http://127.0.0.1:${port}`, port, output: () => output };
+  let port: number;
+  if (quiet) {
+    port = Number(listen[1]);
+    for (let attempt = 0; ; attempt++) {
+      if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}:\n${errors}${output}`);
+      if (attempt >= 400) throw new Error(`no /healthz within 20 s:\n${errors}${output}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50)); // polling a daemon's start-up, bounded: 400 x 50 ms
+    }
+  } else {
+    const line = await waitForLine(proc, /"msg":"listening"/);
+    port = (JSON.parse(line) as { port: number }).port;
+  }
+  // The inspector prints its address on stderr before any module loads: it is there by now.
+  const inspector = options.inspect ? (/Debugger listening on (ws:\/\/\S+)/.exec(errors)?.[1] ?? null) : null;
+  if (options.inspect && inspector === null) throw new Error(`no inspector address in:\n${errors}`);
+  return { proc, url: `http://127.0.0.1:${port}`, port, output: () => output, inspector };
 }

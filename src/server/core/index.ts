@@ -355,7 +355,10 @@ export class Core {
       const refused = await this.#admit(session, room, identity ? (identity.name ?? identity.sub) : name);
       if (refused) return refused;
     }
-    const view = this.#views.get(room)!;
+    // Events the client sent after this join are handled while it awaits the admission: one may
+    // have taken the session out of the room again (a leave, another join) and the room may be
+    // gone with it. The join did happen; its answer lists whoever is in the room now.
+    const view = this.#views.get(room) ?? new Map<string, Member>();
     const peers = [...view.values()]
       .filter((m) => m.id !== session.id)
       .map((m): PeerInfo => (m.away ? { id: m.id, name: m.name, away: true } : { id: m.id, name: m.name }));

@@ -193,8 +193,15 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     return Object.assign(new Error(message), { data: { code, message } });
   };
   const identities = new WeakMap<IoSocket, Identity | null>();
+  /** Transports that asked for their session already. */
+  const asked = new WeakSet<object>();
   io.use((socket, next) => {
     const entry = counted.get(socket.conn) ?? { over: false, address: 'unknown' };
+    // One session per transport, as socket.io-client uses them: socket.io opens a socket for every
+    // CONNECT that arrives before the first one's middleware is done, so CONNECTs pipelined on one
+    // transport would each open a session, past the connection limits (which count transports).
+    if (asked.has(socket.conn)) return next(refuse('bad-request', 'a connection carries one session', entry.address));
+    asked.add(socket.conn);
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     admission
       .admit(entry.over, auth?.token ?? socket.handshake.query.token)
