@@ -15,7 +15,8 @@ export async function startServer(
   nodeArgs: string[] = [],
 ): Promise<Server> {
   const program = `bench/servers/${serverProgram(kind)}.ts`;
-  const proc = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, '--import', 'tsx', program, '0'], {
+  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn('taskset', ['-c', '0', process.execPath, ...extra, ...nodeArgs, '--import', 'tsx', program, '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...serverEnv(kind), ...env },
   });

@@ -13,7 +13,12 @@ import { MAX_NESTING_DEPTH } from '../../src/protocol/index.js';
 import { tooDeep } from '../../src/server/core/gate.js';
 import type { Numbered } from '../../src/server/core/session.js';
 
-const config = checkConfig({ ...defaults, rateLimit: 1e9, rateBurst: 1e9 });
+const config = checkConfig({
+  ...defaults,
+  rateLimit: 1e9,
+  rateBurst: 1e9,
+  resumeWindowMs: process.env.RESUME_WINDOW === '0' ? 0 : defaults.resumeWindowMs,
+});
 const log = createLogger('silent');
 const metrics = createMetrics({ clients: () => 0, rooms: () => 0, peers: () => 0 });
 const core = new Core({ config, log, metrics, store: null, unnoticedMs: 45_000 });
