@@ -77,6 +77,8 @@ export async function createServer(options: Partial<Config> & { logger?: Logger 
   // Dead links go unnoticed at most one ping interval and one ping timeout (socket.io's defaults).
   const core = new Core({ config, log, metrics, store, unnoticedMs: 25_000 + 20_000 });
   await core.start();
+  // Over the node's outbound budget, new joins are refused and a balancer should send them elsewhere.
+  health.checks.push(() => core.budget.problem);
   const socketio = attachSocketIo({ http, core, admission, trust, config, log, metrics });
   const websocket = attachWebSocket({ http, core, admission, trust, config, log, metrics });
   const peerjs: PeerjsEndpoint | null = config.peerjs

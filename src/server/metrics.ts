@@ -26,6 +26,10 @@ export interface Metrics {
   webhook(outcome: WebhookOutcome): void;
   /** One webhook attempt that failed (an error, a timeout, or not 2xx); it is retried while there is time. */
   webhookAttemptFailed(): void;
+  /** A connection closed as a slow consumer (past `--max-send-buffer`). */
+  slowConsumer(protocol: Protocol): void;
+  /** The node-wide sample: bytes queued for all connections, and whether new joins are refused. */
+  sendBuffers(queued: number, overloaded: boolean): void;
 }
 
 export type WebhookOutcome = 'delivered' | 'gave-up' | 'dropped';
@@ -137,6 +141,22 @@ export function createMetrics(gauges: Gauges): Metrics {
     help: 'Webhook attempts that failed (error, timeout, or a status other than 2xx).',
     registers: [registry],
   });
+  const slow = new Counter({
+    name: 'tsunagu_slow_consumers_total',
+    help: 'Connections closed as slow consumers: more queued for them than --max-send-buffer.',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+  });
+  const queued = new Gauge({
+    name: 'tsunagu_send_buffer_bytes',
+    help: 'Bytes queued for all connections of this node and not yet written (sampled each second).',
+    registers: [registry],
+  });
+  const overloaded = new Gauge({
+    name: 'tsunagu_overloaded',
+    help: '1 while this node refuses new joins (overloaded: --max-node-send-buffer or --max-heap), else 0.',
+    registers: [registry],
+  });
   const durations = new EventDurations();
   // The registry reads a metric through get() alone (and reset()); prom-client types only its own classes.
   registry.registerMetric(durations as unknown as Metric);
@@ -153,6 +173,11 @@ export function createMetrics(gauges: Gauges): Metrics {
     observe: (event, seconds) => durations.observe(event, seconds),
     webhook: (outcome) => webhooks.labels(outcome).inc(),
     webhookAttemptFailed: () => webhookFailures.inc(),
+    slowConsumer: (protocol) => slow.labels(protocol).inc(),
+    sendBuffers(bytes, over) {
+      queued.set(bytes);
+      overloaded.set(over ? 1 : 0);
+    },
   };
 }
 

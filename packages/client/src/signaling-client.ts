@@ -72,8 +72,8 @@ export interface SignalingClientOptions {
   socket?: SocketIoOptions;
 }
 
-/** Refusals that mean "not here, not now": a drain or a full node is retried, as a lost link is. */
-const RETRIED: ReadonlySet<string> = new Set<ErrorCode>(['shutting-down', 'too-many-connections']);
+/** Refusals that mean "not here, not now": a drain, a full or an overloaded node is retried, as a lost link is. */
+const RETRIED: ReadonlySet<string> = new Set<ErrorCode>(['shutting-down', 'too-many-connections', 'overloaded']);
 
 /** Answers to an automatic rejoin that another try would only repeat. */
 const FINAL_JOIN_ERRORS: ReadonlySet<string> = new Set<ErrorCode>([

@@ -23,6 +23,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { signalKind, type Metrics } from '../metrics.js';
 import { iceServersFor } from '../turn.js';
+import { Budget } from './budget.js';
 import { Cluster, type Member } from './cluster.js';
 import { MalformedFrame, OK, OversizePayload, TokenBucket, TooDeepPayload, parse } from './gate.js';
 import { KeptBudget, Session, isLobby, lobbyOf, type Link, type Numbered, type Outbound } from './session.js';
@@ -99,6 +100,8 @@ export class Core {
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly cluster: Cluster | null;
+  /** Outbound budgets: edges measure against it per connection; past the node's, joins are refused. */
+  readonly budget: Budget;
   /** A coarse clock, enough to tell what was written long ago. */
   #now = Date.now();
   #timers: ReturnType<typeof setInterval>[] = [];
@@ -110,6 +113,7 @@ export class Core {
     this.config = options.config;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.budget = new Budget(options.config, options.log, options.metrics);
     this.cluster = options.store
       ? new Cluster(options.store, this.node, options.log, {
           message: (fields) => this.#receive(fields),
@@ -126,6 +130,7 @@ export class Core {
     const horizon = Math.min(this.options.unnoticedMs, this.config.resumeWindowMs);
     if (horizon > 0) this.#timers.push(setInterval(() => this.sweep(), Math.max(1_000, horizon / 4)));
     for (const t of this.#timers) t.unref();
+    this.budget.start();
     await this.cluster?.start();
   }
 
@@ -352,6 +357,9 @@ export class Core {
       return protocolError('forbidden', `join: the token does not allow room '${room}'`);
     }
     if (session.room !== room) {
+      // A node over its budget takes no one new (budget.ts); who is in stays.
+      const overloaded = this.budget.problem;
+      if (overloaded !== null) return protocolError('overloaded', `join: ${overloaded}`);
       const refused = await this.#admit(session, room, identity ? (identity.name ?? identity.sub) : name);
       if (refused) return refused;
     }
@@ -436,6 +444,7 @@ export class Core {
 
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    this.budget.stop();
     for (const s of [...this.sessions.values()]) {
       if (s.awayTimer) clearTimeout(s.awayTimer);
       s.awayTimer = null;

@@ -10,7 +10,9 @@
  * marks the session resumable, and `restoreSession` asks the core for it. Every event carries
  * its sequence number as the offset.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Server } from 'socket.io';
 import { Adapter } from 'socket.io-adapter';
 import { Encoder } from 'socket.io-parser';
@@ -24,9 +26,12 @@ import { originAllowed } from '../http.js';
 import { decoderFor, encodeSignal, signalDataText } from '../parser.js';
 import type { IoServer, IoSocket } from '../types.js';
 import type { EdgeDeps } from './deps.js';
+import { EngineQueues, type EngineSocket } from './socketio-queues.js';
 
 /** The socket.io release whose adapter hooks and write path this edge was checked against. */
 export const SOCKET_IO_VERSION = '4.8.4';
+/** The engine.io releases (socket.io 4.8.4's range) whose write queue the outbound budget reads. */
+export const ENGINE_IO_VERSIONS = /^6\.6\./;
 
 type Ack = (result: unknown) => void;
 /** A session as socket.io's restore hands it over. */
@@ -60,9 +65,14 @@ export interface SocketIoEdge {
  */
 export function checkSocketIo(): void {
   const require = createRequire(import.meta.url);
-  const { version } = require('socket.io/package.json') as { version: string };
+  type Pkg = { version: string };
+  const { version } = require('socket.io/package.json') as Pkg;
   const problems: string[] = [];
   if (version !== SOCKET_IO_VERSION) problems.push(`socket.io ${version} installed, ${SOCKET_IO_VERSION} expected`);
+  // engine.io exports no package.json: read beside its entry point (build/engine.io.js), as socket.io resolves it.
+  const engineEntry = createRequire(require.resolve('socket.io')).resolve('engine.io');
+  const engine = (JSON.parse(readFileSync(join(dirname(engineEntry), '..', 'package.json'), 'utf8')) as Pkg).version;
+  if (!ENGINE_IO_VERSIONS.test(engine)) problems.push(`engine.io ${engine} installed, 6.6.x expected`);
   for (const hook of ['persistSession', 'restoreSession', 'broadcast'] as const) {
     if (typeof Adapter.prototype[hook] !== 'function') problems.push(`socket.io-adapter has no ${hook}()`);
   }
@@ -171,21 +181,22 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
   });
   serveClassicClient(http, log);
 
+  // The outbound budget: what engine.io holds for each connection (socketio-queues.ts).
+  const queues = new EngineQueues(core.budget);
+
   // Counted from the transport's first request to its close, whatever happens in between.
   const counted = new WeakMap<object, { over: boolean; address: string }>();
-  io.engine.on(
-    'connection',
-    (raw: { request: Parameters<typeof clientAddress>[0]; once(e: 'close', l: () => void): void; close(): void }) => {
-      const address = clientAddress(raw.request, trust);
-      const { over, release } = admission.open(address);
-      counted.set(raw, { over, address });
-      raw.once('close', release);
-      // Over a limit: it gets a moment to send socket.io's CONNECT (a client does at once) and
-      // hear too-many-connections; a transport that never does is closed then, not after the
-      // handshake timeout — 500 bare transports from one address hold 50 places, not 500.
-      if (over) setTimeout(() => raw.close(), OVER_LIMIT_GRACE_MS).unref();
-    },
-  );
+  io.engine.on('connection', (raw: EngineSocket) => {
+    const address = clientAddress(raw.request, trust);
+    const { over, release } = admission.open(address);
+    counted.set(raw, { over, address });
+    raw.once('close', release);
+    queues.track(raw);
+    // Over a limit: it gets a moment to send socket.io's CONNECT (a client does at once) and
+    // hear too-many-connections; a transport that never does is closed then, not after the
+    // handshake timeout — 500 bare transports from one address hold 50 places, not 500.
+    if (over) setTimeout(() => raw.close(), OVER_LIMIT_GRACE_MS).unref();
+  });
 
   const refuse = (code: ErrorCode, message: string, address: string) => {
     metrics.connectionRejected(code);

@@ -116,7 +116,11 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
   }
 
   const send = (ws: WebSocket, frame: string | null): void => {
-    if (frame !== null && ws.readyState === WebSocket.OPEN) ws.send(frame);
+    if (frame !== null && ws.readyState === WebSocket.OPEN) {
+      ws.send(frame);
+      // A client that does not read what it is sent is closed before it holds more (core/budget.ts).
+      if (core.budget.over(ws.bufferedAmount)) core.budget.slow('v1', ws.bufferedAmount, ws);
+    }
   };
 
   /**
@@ -319,6 +323,11 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
     }
   }, SWEEP_MS);
   sweep.unref();
+  core.budget.measure(() => {
+    let bytes = 0;
+    for (const c of connections) bytes += c.ws.bufferedAmount;
+    return bytes;
+  });
 
   return {
     get size() {

@@ -56,8 +56,6 @@ export interface PeerjsEndpoint {
   close(): void;
 }
 
-const send = (ws: WebSocket, message: PeerjsServerMessage) => ws.send(JSON.stringify(message));
-
 export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
   const { http, core, admission, trust, config, log, metrics } = deps;
   const peers = new Map<string, Peer>();
@@ -71,6 +69,19 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
   });
   // Our own limits apply to the frames; only a frame far beyond them closes the socket.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * 4 });
+
+  /** One write; a peer that does not read what it is sent is closed before it holds more (core/budget.ts). */
+  const write = (ws: WebSocket, text: string): void => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(text);
+    if (core.budget.over(ws.bufferedAmount)) core.budget.slow('peerjs', ws.bufferedAmount, ws);
+  };
+  const send = (ws: WebSocket, message: PeerjsServerMessage) => write(ws, JSON.stringify(message));
+  core.budget.measure(() => {
+    let bytes = 0;
+    for (const peer of peers.values()) bytes += peer.ws.bufferedAmount;
+    return bytes;
+  });
 
   // ---- relay: the hot path. A Map lookup, then one send (here) or one XADD to the node that holds it.
 
@@ -88,7 +99,7 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
       if (message.type !== 'LEAVE') relay({ type: 'LEAVE', src: message.dst, dst: message.src });
       return;
     }
-    target.ws.send(JSON.stringify(message));
+    write(target.ws, JSON.stringify(message));
   };
 
   /** `scope`: the sender's (`Peer.scope`), for a client's message; undefined for the server's own. */
@@ -234,6 +245,9 @@ export function attachPeerjs(deps: PeerjsDeps): PeerjsEndpoint {
     const validId = peerjsId.safeParse(id);
     if (!validId.success)
       return refuse(ws, 'bad-request', error(`Invalid id: ${validId.error.issues[0].message}`, 'bad-request'));
+    // A node over its budget takes no one new (core/budget.ts): opening is a PeerJS client's join.
+    const overloaded = core.budget.problem;
+    if (overloaded !== null) return refuse(ws, 'overloaded', error(overloaded, 'overloaded'));
     // Counted from the upgrade to the socket's close, whatever happens in between.
     const { over, release } = admission.open(clientAddress(req, trust));
     ws.once('close', release);

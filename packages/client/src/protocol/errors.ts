@@ -16,6 +16,8 @@ export const errorCodes = {
   'too-many-connections': 'The server or this address already holds the most connections allowed.',
   'too-many-rooms': 'The server already holds the most rooms allowed (`--max-rooms`).',
   'shutting-down': 'The server is draining for shutdown; connect again (a load balancer sends you elsewhere).',
+  overloaded:
+    'The node is over its memory budget (bytes queued for clients, or heap): it takes no new joins for now (its /readyz answers 503). Retry shortly, or through the load balancer.',
   'not-found': 'The server API: no such room, or no such member in it.',
   internal: 'The server failed while handling the event; the event had no effect.',
 } as const;
