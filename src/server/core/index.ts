@@ -397,7 +397,12 @@ export class Core {
     if (target !== undefined && target.room === room) {
       // With its text, the parsed data is not kept: the ledger holds one string, not a tree of objects.
       target.push(
-        { event: 'signal', data: text !== undefined ? session.stamp : { from: session.id, data }, text },
+        {
+          event: 'signal',
+          data: text !== undefined ? session.stamp : { from: session.id, data },
+          text,
+          bytes: undefined,
+        },
         this.#now,
       );
     } else {

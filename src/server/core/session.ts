@@ -198,15 +198,20 @@ export class Session {
   /** Numbers `event`, keeps it, and writes it if connected. */
   push(event: Outbound, now: number): void {
     if (this.ended) return;
-    const numbered: Numbered = { event: event.event, data: event.data, seq: ++this.seq, at: now };
-    if (event.text !== undefined) numbered.text = event.text;
-    if (this.keeps) {
-      // Measured once per event, whatever number of sessions it fans out to.
-      event.bytes ??=
-        event.text !== undefined ? event.text.length + 64 : approxBytes(event.data, this.budget.perSession);
-      numbered.bytes = event.bytes;
-      this.keep(numbered);
+    // Measured once per event, whatever number of sessions it fans out to.
+    if (this.keeps && event.bytes === undefined) {
+      event.bytes = event.text !== undefined ? event.text.length + 64 : approxBytes(event.data, this.budget.perSession);
     }
+    // Every field in one literal: one shape for every event, nothing added to it afterwards.
+    const numbered: Numbered = {
+      event: event.event,
+      data: event.data,
+      seq: ++this.seq,
+      at: now,
+      text: event.text,
+      bytes: event.bytes,
+    };
+    if (this.keeps) this.keep(numbered);
     this.link?.write(numbered);
   }
 
