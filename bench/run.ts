@@ -70,7 +70,7 @@ const scenarios: Record<string, Scenario> = {
   },
   'join-storm': {
     subjects: SERVERS,
-    metrics: ['ready_p50_ms', 'ready_p99_ms', 'join_ack_p50_ms', 'join_ack_p99_ms', 'joins_per_s'],
+    metrics: ['ready_p50_ms', 'ready_p99_ms', 'join_ack_p50_ms', 'join_ack_p99_ms', 'joins_per_s', 'joins_per_core_s'],
     run: (s) => joinStorm(s as ServerKind),
   },
   'cross-node': {
