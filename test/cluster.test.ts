@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { io } from 'socket.io-client';
 import type { PeerInfo, SignalEvent } from '../src/protocol/index.js';
 import type { TsunaguServer } from '../src/server/index.js';
 import {
@@ -13,10 +12,10 @@ import {
   connect,
   joined,
   next,
+  reconnecting,
   record,
   request,
   settle,
-  v1Client,
   type Client,
   type Edge,
 } from './helpers/clients.js';
@@ -137,18 +136,7 @@ for (const { name, nodes, lb } of backends) {
     describe(`nothing lost on a short drop, ${name}, over ${edge}`, () => {
       it('a client cut off meanwhile receives every signal sent to it, once, in order; its peer never sees peer-left', async () => {
         // Through nginx, so it may well come back on another node: the session lives in Redis.
-        const alice: Client =
-          edge === 'v1'
-            ? v1Client(lb.url, { reconnectionDelay: 1500 })
-            : io(lb.url, {
-                transports: ['websocket'],
-                forceNew: true,
-                reconnectionDelay: 1500,
-                randomizationFactor: 0,
-              });
-        const connected = new Promise<void>((resolve) => alice.once('connect', resolve));
-        if (edge === 'v1') alice.connect();
-        await connected;
+        const alice = await reconnecting(lb.url, edge, 1500);
         const bob = await connect(lb.url, edge);
         await joined(alice, `x-resume-${nodes[0].port}-${edge}`);
         await joined(bob, `x-resume-${nodes[0].port}-${edge}`);

@@ -8,13 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { io } from 'socket.io-client';
 import { createClient } from 'redis';
 import type { SignalEvent } from '../src/protocol/index.js';
 import type { TsunaguServer } from '../src/server/index.js';
 import { inboxKey } from '../src/server/core/cluster.js';
 import { KEPT_EVENTS } from '../src/server/core/session.js';
-import { EDGES, connect, joined, next, request, v1Client, type Client, type Edge } from './helpers/clients.js';
+import { EDGES, connect, joined, next, reconnecting, request, type Client, type Edge } from './helpers/clients.js';
 import { openLink, type Link } from './helpers/link.js';
 import { startRedis } from './helpers/processes.js';
 import { startServer } from './helpers/server.js';
@@ -25,22 +24,7 @@ const nodes = [await startServer({ redis: redis.url }), await startServer({ redi
 after(() => redis.stop()); // after the nodes have closed
 
 /** A client through `link`, reconnecting by itself as soon as it notices the link is gone. */
-async function through(link: Link, edge: Edge): Promise<Client> {
-  const client: Client =
-    edge === 'v1'
-      ? v1Client(link.url, { reconnectionDelay: 50 })
-      : io(link.url, {
-          transports: ['websocket'],
-          forceNew: true,
-          reconnectionDelay: 50,
-          randomizationFactor: 0,
-        });
-  after(() => void client.disconnect());
-  const connected = new Promise<void>((resolve) => client.once('connect', resolve));
-  if (edge === 'v1') client.connect();
-  await connected;
-  return client;
-}
+const through = (link: Link, edge: Edge): Promise<Client> => reconnecting(link.url, edge, 50);
 
 /** `alice` (through a link) and `bob` in `room`, alice having heard bob arrive. */
 async function pair(alice: Client, bob: Client, room: string): Promise<void> {

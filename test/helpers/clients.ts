@@ -53,6 +53,28 @@ export async function connect(
   return client;
 }
 
+/**
+ * A connected client over `edge` that reconnects by itself `reconnectionDelayMs` after it notices
+ * its link is gone, resuming its session as the real clients do (socket.io-client's recovery, or
+ * a `/v1` resume).
+ */
+export async function reconnecting(url: string, edge: Edge, reconnectionDelayMs: number): Promise<Client> {
+  const client: Client =
+    edge === 'v1'
+      ? v1Client(url, { reconnectionDelay: reconnectionDelayMs })
+      : io(url, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnectionDelay: reconnectionDelayMs,
+          randomizationFactor: 0,
+        });
+  open.add(client);
+  const connected = new Promise<void>((resolve) => client.once('connect', resolve));
+  if (edge === 'v1') client.connect();
+  await connected;
+  return client;
+}
+
 /** Resolves with the next `event` on `client`, or rejects after `ms`. */
 export function next<T = unknown>(client: Client, event: string, ms = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
