@@ -47,13 +47,31 @@ export class TooDeepPayload {
  */
 export function tooDeep(value: unknown, max: number = MAX_NESTING_DEPTH): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  const stack: Array<{ v: object; d: number }> = [{ v: value, d: 1 }];
+  // Two parallel stacks and `for…in`: nothing allocated per node (it runs on every frame).
+  const stack: object[] = [value];
+  const depths: number[] = [1];
   while (stack.length > 0) {
-    const { v, d } = stack.pop()!;
+    const v = stack.pop()!;
+    const d = depths.pop()!;
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) continue;
     if (d > max) return true;
-    const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
-    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ v: child, d: d + 1 });
+    if (Array.isArray(v)) {
+      for (const child of v as unknown[]) {
+        if (typeof child === 'object' && child !== null) {
+          stack.push(child);
+          depths.push(d + 1);
+        }
+      }
+    } else {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        const child = (v as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) {
+          stack.push(child);
+          depths.push(d + 1);
+        }
+      }
+    }
   }
   return false;
 }
