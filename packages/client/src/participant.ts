@@ -37,6 +37,12 @@ export interface ParticipantOptions {
    * remote frame is not held up by a round trip the wrong way.
    */
   offerFirst: boolean;
+  /**
+   * When this side does not offer first: how long it waits for the other's first offer before
+   * offering anyway. Default `FIRST_OFFER_FALLBACK_MS`; the Room gives `FIRST_OFFER_SAFETY_MS` to a
+   * peer that cannot be in the race the fallback exists for.
+   */
+  firstOfferFallbackMs?: number;
 }
 
 /**
@@ -46,6 +52,13 @@ export interface ParticipantOptions {
  * costs a rollback and an ICE restart), short enough for the rare race.
  */
 export const FIRST_OFFER_FALLBACK_MS = 3_000;
+
+/**
+ * The fallback for a peer that joined while we had been in the room a while: it met us in its join
+ * ack and offers first, so ours is only a safety net (a client that never offers), long enough that
+ * no newcomer on a loaded machine is met by a second offer.
+ */
+export const FIRST_OFFER_SAFETY_MS = 15_000;
 
 /**
  * How long a description waits after its first candidate: one pass of gathering (every interface,
@@ -130,7 +143,7 @@ export class Participant extends Emitter<ParticipantEvents, ParticipantEvents> {
         if (this.#closed || this.pc.currentRemoteDescription !== null || this.pc.signalingState !== 'stable') return;
         this.#offerFirst = true;
         void this.#offer();
-      }, FIRST_OFFER_FALLBACK_MS);
+      }, options.firstOfferFallbackMs ?? FIRST_OFFER_FALLBACK_MS);
     }
     this.pc.onicecandidate = ({ candidate }) => {
       // null: gathering is complete, nothing is worth waiting for.

@@ -11,7 +11,7 @@
  */
 import { Emitter } from '@socket.io/component-emitter';
 import type { JoinResult, PeerInfo } from './protocol/events.js';
-import { Participant } from './participant.js';
+import { FIRST_OFFER_FALLBACK_MS, FIRST_OFFER_SAFETY_MS, Participant } from './participant.js';
 import { SignalingClient, type SignalingClientEvents, type SignalingClientOptions } from './signaling-client.js';
 import type { ParticipantStats } from './stats.js';
 
@@ -38,11 +38,20 @@ export interface RoomOptions {
   signaling?: SignalingClientOptions;
 }
 
+/**
+ * How soon after our own join ack a `peer-joined` may come from a peer that joined at the same
+ * moment on another node (the news crosses Redis in milliseconds; this leaves room for a loaded
+ * node): only such a peer can have missed us in its join ack.
+ */
+const JOIN_RACE_MS = 2_000;
+
 export class Room extends Emitter<RoomEvents, RoomEvents> {
   readonly participants = new Map<string, Participant>();
   /** Published local tracks, and the stream each was published with. */
   readonly localTracks = new Map<MediaStreamTrack, MediaStream>();
   #self: PeerInfo | null = null;
+  /** When our last join was answered (`performance.now()`), or null before. */
+  #joinedAt: number | null = null;
   /** Between `join()` and `leave()`: presence and signals are acted on, even before the join ack. */
   #active = false;
   #iceServers: RTCIceServer[] = [];
@@ -63,7 +72,13 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
       this.#unsubscribe.push(() => signaling.off(event, fn as never));
     };
     on('joined', (result) => this.#sync(result));
-    on('peer-joined', (peer) => this.#add(peer, false));
+    on('peer-joined', (peer) => {
+      // Two peers can meet only by `peer-joined` when they joined at the same moment (on two
+      // nodes): then neither offers first and the short fallback settles it. A peer that joins
+      // later met us in its ack and offers; ours is only a safety net.
+      const racing = this.#joinedAt === null || performance.now() - this.#joinedAt < JOIN_RACE_MS;
+      this.#add(peer, false, racing ? FIRST_OFFER_FALLBACK_MS : FIRST_OFFER_SAFETY_MS);
+    });
     on('peer-left', ({ id }) => this.#remove(id));
     on('peer-reconnecting', ({ id }) => {
       const participant = this.participants.get(id);
@@ -160,6 +175,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     // Connections set up under an old id (before a reconnect) are dead on the other side.
     for (const [id, participant] of this.participants) if (participant.selfId !== result.self.id) this.#remove(id);
     this.#self = result.self;
+    this.#joinedAt = performance.now();
     this.#iceServers = result.iceServers;
     const present = new Set(result.peers.map((p) => p.id));
     for (const id of this.participants.keys()) if (!present.has(id)) this.#remove(id);
@@ -167,7 +183,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
     for (const peer of result.peers) this.#add(peer, true);
   }
 
-  #add(peer: PeerInfo, offerFirst: boolean): void {
+  #add(peer: PeerInfo, offerFirst: boolean, firstOfferFallbackMs = FIRST_OFFER_FALLBACK_MS): void {
     // Our id is the socket's, known from the moment it connects: no need to wait for the join ack.
     const selfId = this.client.id;
     if (!this.#active || selfId === undefined || peer.id === selfId) return;
@@ -183,6 +199,7 @@ export class Room extends Emitter<RoomEvents, RoomEvents> {
       rtcConfig,
       ...(this.#options.candidateBatchMs === undefined ? {} : { candidateBatchMs: this.#options.candidateBatchMs }),
       offerFirst,
+      firstOfferFallbackMs,
       signal: (data) => {
         this.emit('signal-log', { direction: 'sent', peer: peer.id, data });
         // Unacknowledged: a peer that left while this was in flight is closed by its peer-left.
