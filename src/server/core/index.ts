@@ -318,6 +318,22 @@ export class Core {
    * could take it. The result is the answer (an ack, or an `error` event without one).
    */
   handle(session: Session, event: string, payload: unknown, text?: string): Ack | Promise<Ack> {
+    // A handler that fails is answered `internal` here, once for every edge: an edge never sees
+    // a throw or a rejection, only an answer.
+    try {
+      const result = this.#handle(session, event, payload, text);
+      return result instanceof Promise ? result.catch((err: unknown) => this.#failed(session, event, err)) : result;
+    } catch (err) {
+      return this.#failed(session, event, err);
+    }
+  }
+
+  #failed(session: Session, event: string, err: unknown): Ack {
+    this.#log.error({ socket: session.id, event, err }, 'handler failed');
+    return protocolError('internal', `${event.slice(0, 64)} failed on the server`);
+  }
+
+  #handle(session: Session, event: string, payload: unknown, text?: string): Ack | Promise<Ack> {
     // Every frame a client sends costs it from its rate, whatever it is: a flood of unknown events or
     // of garbage is refused as cheaply as one of signals.
     if (!this.#buckets.get(session)!.take()) {

@@ -277,28 +277,10 @@ export function attachSocketIo(deps: SocketIoEdgeDeps): SocketIoEdge {
     const session = sessions.get(this);
     if (!session) return;
     const payload = args[0];
-    try {
-      const result = core.handle(session, name, payload, name === 'signal' ? signalDataText(payload) : undefined);
-      if (result instanceof Promise) {
-        result.then(
-          (r) => answer(this, name, r, ack, started),
-          (err: unknown) => fail(this, name, err, ack, started),
-        );
-      } else answer(this, name, result, ack, started);
-    } catch (err) {
-      fail(this, name, err, ack, started);
-    }
+    const result = core.handle(session, name, payload, name === 'signal' ? signalDataText(payload) : undefined);
+    if (result instanceof Promise) void result.then((r) => answer(this, name, r, ack, started));
+    else answer(this, name, result, ack, started);
   }
-  const fail = (socket: IoSocket, event: string, err: unknown, ack: Ack | undefined, started: number) => {
-    log.error({ socket: socket.id, event, err }, 'handler failed');
-    answer(
-      socket,
-      event,
-      { ok: false, error: { code: 'internal', message: `${event} failed on the server` } },
-      ack,
-      started,
-    );
-  };
   function onDisconnect(this: IoSocket, reason: string): void {
     const session = sessions.get(this);
     // An Engine.IO v3 client (socket.io-client 1.x/2.x) cannot resume: keeping its place would only

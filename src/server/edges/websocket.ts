@@ -165,12 +165,6 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
     metrics.observe(event, (performance.now() - started) / 1000);
   };
 
-  const failed = (c: Connection, event: string, ack: number | undefined, err: unknown, started: number) => {
-    log.error({ socket: c.session?.id, event, err }, 'handler failed');
-    const error = { code: 'internal' as const, message: `${event} failed on the server` };
-    answer(c, event, ack, { ok: false, error }, started);
-  };
-
   const onMessage = (c: Connection, data: RawData, isBinary: boolean): void => {
     const started = performance.now();
     const session = c.session;
@@ -195,17 +189,9 @@ export function attachWebSocket(deps: EdgeDeps): WebSocketEdge {
         : tooDeep(decoded.data, MAX_NESTING_DEPTH - 1)
           ? new TooDeepPayload()
           : decoded.data;
-    try {
-      const result = core.handle(session, event, payload, decoded.text);
-      if (result instanceof Promise) {
-        result.then(
-          (r) => answer(c, event, ack, r, started),
-          (err: unknown) => failed(c, event, ack, err, started),
-        );
-      } else answer(c, event, ack, result, started);
-    } catch (err) {
-      failed(c, event, ack, err, started);
-    }
+    const result = core.handle(session, event, payload, decoded.text);
+    if (result instanceof Promise) void result.then((r) => answer(c, event, ack, r, started));
+    else answer(c, event, ack, result, started);
   };
 
   // ---- connections: counted from the upgrade, admitted, then a session (new or taken back).
